@@ -39,6 +39,14 @@ public interface Syscalls {
      */
     int waitNoHang(int pid);
 
+    /**
+     * Reads the exit of {@code pid} without reaping it ({@code waitid} with {@code WNOWAIT}): the process stays a
+     * zombie, so its pid and process group id cannot be reused until {@link #waitNoHang} reaps it.
+     *
+     * @return the exit as a raw wait status, or -1 if the process is still running
+     */
+    int peekExit(int pid);
+
     /** Sends {@code signal} to {@code pid}; a negative pid signals the process group {@code -pid}. */
     void kill(int pid, int signal);
 

@@ -43,6 +43,8 @@ public interface LibC {
 
     int waitpid(int pid, @Out int[] status, int options);
 
+    int waitid(int idType, int id, Pointer siginfo, int options);
+
     int kill(int pid, int signal);
 
     int close(int fd);

@@ -18,6 +18,16 @@ public final class NativeSyscalls implements Syscalls {
     private static final int F_SETFL = 4;
     private static final int F_SETPIPE_SZ = 1031;
     private static final int WNOHANG = 1;
+    private static final int WEXITED = 4;
+    private static final int WNOWAIT = 0x01000000;
+    private static final int P_PID = 1;
+    // siginfo_t for SIGCHLD on Linux (64-bit): si_code at 8, si_pid at 16, si_status at 24; 128 bytes in all.
+    private static final int SIGINFO_SIZE = 128;
+    private static final int SI_CODE_OFFSET = 8;
+    private static final int SI_PID_OFFSET = 16;
+    private static final int SI_STATUS_OFFSET = 24;
+    private static final int CLD_EXITED = 1;
+    private static final int CLD_DUMPED = 3;
     private static final short POSIX_SPAWN_SETPGROUP = 0x02;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -120,6 +130,27 @@ public final class NativeSyscalls implements Syscalls {
         } while (rc < 0 && errno() == Errno.EINTR);
         check(rc, "waitpid(%d)", pid);
         return rc == 0 ? -1 : status[0];
+    }
+
+    @Override
+    public int peekExit(int pid) {
+        Pointer siginfo = Memory.allocateDirect(runtime, SIGINFO_SIZE);
+        siginfo.setMemory(0, SIGINFO_SIZE, (byte) 0);
+        int rc;
+        do {
+            rc = libc.waitid(P_PID, pid, siginfo, WEXITED | WNOHANG | WNOWAIT);
+        } while (rc < 0 && errno() == Errno.EINTR);
+        check(rc, "waitid(%d)", pid);
+        if (siginfo.getInt(SI_PID_OFFSET) == 0) {
+            return -1;
+        }
+        int code = siginfo.getInt(SI_CODE_OFFSET);
+        int status = siginfo.getInt(SI_STATUS_OFFSET);
+        return switch (code) {
+            case CLD_EXITED -> (status & 0xff) << 8;
+            case CLD_DUMPED -> (status & 0x7f) | 0x80;
+            default -> status & 0x7f;
+        };
     }
 
     @Override

@@ -1,0 +1,226 @@
+package dev.berth.io;
+
+import dev.berth.core.Errors;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Reads a pipe on the event loop only while the subscriber has demand. Edge-triggered: after stopping for lack of
+ * demand, a later request drains directly, since no new edge comes for data already in the pipe. Every field below
+ * the constructor's is touched on the loop thread only.
+ */
+final class PipeReader implements OutputPipe {
+    /** Reads per turn before yielding the loop to other descriptors. */
+    private static final int READS_PER_TURN = 16;
+
+    private final DefaultIoLoop loop;
+    private final FileDescriptor fd;
+    private final Mono<?> exited;
+    private final Duration drainTimeout;
+    private final Scheduler timer;
+    private final AtomicBoolean claimed = new AtomicBoolean();
+
+    private @Nullable FluxSink<ByteBuffer> sink;
+    private @Nullable IoRegistration registration;
+    private @Nullable Disposable exitWatch;
+    private @Nullable Disposable drainTimer;
+    private boolean processExited;
+    private boolean closed;
+    private boolean drainScheduled;
+    private long bytesRead;
+    private long bytesAtTimerStart;
+
+    PipeReader(DefaultIoLoop loop, int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer) {
+        this.loop = loop;
+        this.fd = new FileDescriptor(fd);
+        this.exited = exited;
+        this.drainTimeout = drainTimeout;
+        this.timer = timer;
+    }
+
+    @Override
+    public Flux<ByteBuffer> flux() {
+        return Flux.defer(() -> {
+            if (!claimed.compareAndSet(false, true)) {
+                return Flux.error(Errors.failedPrecondition(
+                        "this output was already subscribed or closed: live output can be read once"));
+            }
+            return Flux.<ByteBuffer>create(s -> loop.execute(() -> open(s)));
+        });
+    }
+
+    @Override
+    public Mono<Void> close() {
+        return Mono.fromRunnable(() -> {
+            if (claimed.compareAndSet(false, true)) {
+                loop.execute(this::closeFd);
+            }
+        });
+    }
+
+    private void open(FluxSink<ByteBuffer> s) {
+        this.sink = s;
+        s.onRequest(n -> loop.execute(this::drain));
+        s.onDispose(() -> loop.execute(this::closeFd));
+        if (closed) {
+            return;
+        }
+        exitWatch = exited.subscribe(v -> loop.execute(this::onExited), e -> loop.execute(this::onExited),
+                () -> loop.execute(this::onExited));
+        loop.register(new Handle(), EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET), this::fail);
+    }
+
+    private void attached(IoRegistration registration) {
+        if (closed) {
+            registration.cancel();
+            return;
+        }
+        this.registration = registration;
+        drain();
+    }
+
+    private void drain() {
+        FluxSink<ByteBuffer> s = sink;
+        if (closed || s == null || registration == null) {
+            return;
+        }
+        ByteBuffer scratch = loop.scratch();
+        for (int i = 0; i < READS_PER_TURN; i++) {
+            if (s.requestedFromDownstream() <= 0) {
+                return;
+            }
+            int n;
+            try {
+                n = fd.read(scratch, 0, scratch.capacity());
+            } catch (IOException e) {
+                fail(Errors.wrap(e, "read from pipe %d", fd.intValue()));
+                return;
+            }
+            if (n > 0) {
+                bytesRead += n;
+                ByteBuffer chunk = ByteBuffer.allocate(n);
+                scratch.clear().limit(n);
+                chunk.put(scratch).flip();
+                scratch.clear();
+                s.next(chunk);
+            } else if (n == 0) {
+                armDrainTimer();
+                return;
+            } else {
+                closeFd();
+                s.complete();
+                return;
+            }
+        }
+        // More may be there and no new edge will come for it: continue on a later turn.
+        if (!drainScheduled) {
+            drainScheduled = true;
+            loop.execute(() -> {
+                drainScheduled = false;
+                drain();
+            });
+        }
+    }
+
+    private void onExited() {
+        processExited = true;
+        armDrainTimer();
+    }
+
+    /** After the exit, an empty pipe that stays silent for the drain timeout is held by somebody else. */
+    private void armDrainTimer() {
+        if (!processExited || closed || drainTimer != null) {
+            return;
+        }
+        bytesAtTimerStart = bytesRead;
+        drainTimer = timer.schedule(() -> loop.execute(this::onDrainTimer), drainTimeout.toNanos(),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void onDrainTimer() {
+        drainTimer = null;
+        FluxSink<ByteBuffer> s = sink;
+        if (closed || s == null) {
+            return;
+        }
+        boolean progressed = bytesRead != bytesAtTimerStart;
+        boolean waiting = s.requestedFromDownstream() > 0;
+        if (progressed || !waiting) {
+            // Still flowing, or the subscriber is the slow one: not a hang.
+            armDrainTimer();
+            return;
+        }
+        fail(Errors.deadlineExceeded(
+                "output still open %s after the process exited: a descendant process holds the pipe; "
+                        + "the stream ends here", drainTimeout));
+    }
+
+    private void fail(Throwable error) {
+        closeFd();
+        FluxSink<ByteBuffer> s = sink;
+        if (s != null) {
+            s.error(error);
+        }
+    }
+
+    private void closeFd() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (registration != null) {
+            registration.cancel();
+            registration = null;
+        }
+        if (exitWatch != null) {
+            exitWatch.dispose();
+        }
+        if (drainTimer != null) {
+            drainTimer.dispose();
+            drainTimer = null;
+        }
+        loop.closeFd(fd.intValue());
+    }
+
+    /** The registration on the loop; Netty calls {@code close()} when the loop shuts down. */
+    private final class Handle implements EpollIoHandle, DefaultIoLoop.LoopHandle {
+        @Override
+        public FileDescriptor fd() {
+            return fd;
+        }
+
+        @Override
+        public int fdValue() {
+            return fd.intValue();
+        }
+
+        @Override
+        public void attached(IoRegistration registration) {
+            PipeReader.this.attached(registration);
+        }
+
+        @Override
+        public void handle(IoRegistration registration, IoEvent event) {
+            drain();
+        }
+
+        @Override
+        public void close() {
+            closeFd();
+        }
+    }
+}
