@@ -1,0 +1,44 @@
+package dev.berth.shims;
+
+import dev.berth.core.ProcessInfo;
+import dev.berth.core.ProcessSpec;
+import dev.berth.core.Signal;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * One task inside a runtime: its init process and its execs. The caller ({@code TaskManager}) enforces the state
+ * machine; a shim still refuses what would break it with FAILED_PRECONDITION.
+ */
+public interface Shim {
+    /** The init process, created with the shim. */
+    ShimProcess init();
+
+    /**
+     * Adds a process to the task, not started.
+     *
+     * @return a cold Mono of the process. Fails with NOT_FOUND or PERMISSION_DENIED for a program that cannot be
+     *     run, ALREADY_EXISTS for a taken exec id, FAILED_PRECONDITION if the init is not running.
+     */
+    Mono<ShimProcess> exec(String execId, ProcessSpec spec);
+
+    /** @return a cold Mono signalling every process of the task; FAILED_PRECONDITION before the init started */
+    Mono<Void> killAll(Signal signal);
+
+    /** @return a cold Mono completing when every process of the task is stopped */
+    Mono<Void> pause();
+
+    /** @return a cold Mono completing when every process of the task runs again */
+    Mono<Void> resume();
+
+    /** @return a cold Flux of the live processes of the task, the init first */
+    Flux<ProcessInfo> pids();
+
+    /**
+     * Ends the task: kills whatever is left of it, waits for the execs' exits, reaps and frees everything. The init
+     * must have exited or never started.
+     *
+     * @return a cold Mono completing when nothing of the task remains
+     */
+    Mono<Void> delete();
+}
