@@ -1,6 +1,11 @@
 package dev.berth;
 
+import dev.berth.core.RuntimeSchedulers;
 import dev.berth.core.TaskService;
+import dev.berth.shims.ShimManager;
+import dev.berth.shims.embedded.EmbeddedRuntime;
+import dev.berth.tasks.TaskManager;
+import dev.berth.tasks.TaskManagerConfig;
 
 /** Entry points: ready {@link TaskService}s over Berth's runtimes. */
 public final class Berth {
@@ -8,10 +13,28 @@ public final class Berth {
     }
 
     /**
-     * A task service running plain host processes inside this JVM (the embedded runtime): no root, no daemon.
-     * Close it when done; closing ends every task it still owns.
+     * A task service running plain host processes inside this JVM (the embedded runtime): no root, no daemon, no
+     * shim process. Each task leads its own process group and inherits the JVM's environment. Close the service
+     * when done: closing ends every task it still owns (SIGTERM, a grace period, SIGKILL).
+     *
+     * @throws dev.berth.core.BerthException NOT_IMPLEMENTED off Linux, UNAVAILABLE without native epoll
      */
     public static TaskService embedded() {
-        throw new UnsupportedOperationException("not yet");
+        return embedded(TaskManagerConfig.DEFAULT_STOP_GRACE);
+    }
+
+    /** {@link #embedded()} with another grace period between SIGTERM and SIGKILL on close. */
+    public static TaskService embedded(java.time.Duration stopGrace) {
+        RuntimeSchedulers schedulers = RuntimeSchedulers.create("berth");
+        try {
+            ShimManager runtime = EmbeddedRuntime.create(EmbeddedRuntime.Config.defaults(schedulers));
+            return TaskManager.create(TaskManagerConfig.builder(runtime, schedulers)
+                    .stopGrace(stopGrace)
+                    .ownsSchedulers(true)
+                    .build());
+        } catch (RuntimeException e) {
+            schedulers.dispose();
+            throw e;
+        }
     }
 }

@@ -109,8 +109,9 @@ final class EmbeddedProcess implements ShimProcess {
     }
 
     private void watchExit(int pidfd) {
-        exitWatch = runtime.loop().whenReadable(pidfd).subscribe(v -> onExitReadable(pidfd),
-                e -> log.warn("[{}] lost the exit watch of process {} (pid {})", shim.name(), id, pid, e));
+        exitWatch = runtime.loop().whenReadable(pidfd).subscribe(null,
+                e -> log.warn("[{}] lost the exit watch of process {} (pid {})", shim.name(), id, pid, e),
+                () -> onExitReadable(pidfd));
     }
 
     /** On the loop thread: the pidfd is readable, so the process is a zombie now. */

@@ -1,0 +1,138 @@
+package dev.berth.tasks;
+
+import dev.berth.core.Errors;
+import dev.berth.core.Identifiers;
+import dev.berth.core.KillScope;
+import dev.berth.core.Namespaces;
+import dev.berth.core.Signal;
+import dev.berth.core.Task;
+import dev.berth.core.TaskSpec;
+import dev.berth.shims.ShimManager;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** {@link TaskManager} over the configured shim managers. */
+final class DefaultTaskManager implements TaskManager {
+    private static final Logger log = LoggerFactory.getLogger(DefaultTaskManager.class);
+
+    private final TaskManagerConfig config;
+    private final Map<String, ShimManager> runtimes = new LinkedHashMap<>();
+    private final String defaultRuntime;
+    /** Keyed by (namespace, id); a slot with no task yet is a create in progress. */
+    private final Map<Key, Slot> registry = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Mono<Void> closing;
+
+    private record Key(String namespace, String id) {
+    }
+
+    private static final class Slot {
+        volatile @Nullable ManagedTask task;
+    }
+
+    DefaultTaskManager(TaskManagerConfig config) {
+        this.config = config;
+        config.runtimes().forEach(r -> runtimes.put(r.runtime(), r));
+        this.defaultRuntime = config.runtimes().get(0).runtime();
+        this.closing = Mono.defer(this::shutdown).cache(); // hot on purpose: close runs once, later calls wait
+    }
+
+    @Override
+    public Mono<Task> create(TaskSpec spec) {
+        return Mono.deferContextual(ctx -> {
+            String namespace = Namespaces.of(ctx);
+            spec.validate();
+            if (closed.get()) {
+                return Mono.error(Errors.unavailable("the task service is closed"));
+            }
+            String runtimeName = spec.runtime().isEmpty() ? defaultRuntime : spec.runtime();
+            ShimManager runtime = runtimes.get(runtimeName);
+            if (runtime == null) {
+                return Mono.error(Errors.notFound("runtime %s is not configured (have %s)", runtimeName,
+                        runtimes.keySet()));
+            }
+            Key key = new Key(namespace, spec.id());
+            Slot slot = new Slot();
+            if (registry.putIfAbsent(key, slot) != null) {
+                return Mono.error(Errors.alreadyExists("task %s already exists in namespace %s", spec.id(),
+                        namespace));
+            }
+            return runtime.create(namespace, spec)
+                    .<Task>map(shim -> {
+                        ManagedTask task = new ManagedTask(namespace, spec, shim, () -> registry.remove(key, slot));
+                        slot.task = task;
+                        log.debug("[{}/{}] task created", namespace, spec.id());
+                        return task;
+                    })
+                    .doOnError(e -> registry.remove(key, slot))
+                    .doOnCancel(() -> registry.remove(key, slot));
+        });
+    }
+
+    @Override
+    public Mono<Task> get(String id) {
+        return Mono.deferContextual(ctx -> {
+            String namespace = Namespaces.of(ctx);
+            Identifiers.validate("task id", id);
+            Slot slot = registry.get(new Key(namespace, id));
+            ManagedTask task = slot == null ? null : slot.task;
+            if (task == null) {
+                return Mono.error(Errors.notFound("task %s not found in namespace %s", id, namespace));
+            }
+            return Mono.just(task);
+        });
+    }
+
+    @Override
+    public Flux<Task> list() {
+        return Flux.deferContextual(ctx -> {
+            String namespace = Namespaces.of(ctx);
+            return Flux.fromIterable(registry.entrySet())
+                    .filter(e -> e.getKey().namespace().equals(namespace))
+                    .<Task>mapNotNull(e -> e.getValue().task);
+        });
+    }
+
+    @Override
+    public Mono<Void> close() {
+        return Mono.defer(() -> {
+            closed.set(true);
+            return closing;
+        });
+    }
+
+    private Mono<Void> shutdown() {
+        return Flux.fromIterable(registry.values())
+                .mapNotNull(slot -> slot.task)
+                .flatMap(this::stop)
+                .then(Flux.fromIterable(runtimes.values()).concatMap(ShimManager::close).then())
+                .doFinally(signal -> {
+                    if (config.ownsSchedulers()) {
+                        config.schedulers().dispose();
+                    }
+                });
+    }
+
+    /** SIGTERM, the grace period, SIGKILL, then delete: a cleanup, so failures are logged, never raised. */
+    private Mono<Void> stop(ManagedTask task) {
+        Mono<Void> terminate = task.state.get().live()
+                ? task.kill(Signal.TERM, KillScope.ALL)
+                        .then(task.exit().timeout(config.stopGrace(), config.schedulers().timer()).then())
+                        .onErrorResume(e -> task.kill(Signal.KILL, KillScope.ALL).onErrorResume(k -> Mono.empty()))
+                : Mono.empty();
+        return terminate
+                .then(task.delete(true))
+                .then()
+                .onErrorResume(e -> {
+                    log.warn("[{}/{}] cleanup on close failed", task.namespace(), task.id(), e);
+                    return Mono.empty();
+                });
+    }
+}

@@ -1,0 +1,64 @@
+package dev.berth.tasks;
+
+import dev.berth.core.ExitStatus;
+import dev.berth.core.TaskStatus;
+
+/**
+ * The state of one process as the task manager sees it. Changes happen only by compare-and-set on an
+ * {@code AtomicReference}, so two concurrent commands can never both pass a check.
+ */
+sealed interface ProcessState {
+    ProcessState CREATED = new Created();
+    ProcessState STARTING = new Starting();
+    ProcessState DELETING = new Deleting();
+    ProcessState DELETED = new Deleted();
+
+    TaskStatus status();
+
+    /** Whether the process is running or paused: it may have live processes. */
+    default boolean live() {
+        return this instanceof Starting || this instanceof Running || this instanceof Paused;
+    }
+
+    record Created() implements ProcessState {
+        public TaskStatus status() {
+            return TaskStatus.CREATED;
+        }
+    }
+
+    record Starting() implements ProcessState {
+        public TaskStatus status() {
+            return TaskStatus.CREATED;
+        }
+    }
+
+    record Running(int pid) implements ProcessState {
+        public TaskStatus status() {
+            return TaskStatus.RUNNING;
+        }
+    }
+
+    record Paused(int pid) implements ProcessState {
+        public TaskStatus status() {
+            return TaskStatus.PAUSED;
+        }
+    }
+
+    record Stopped(ExitStatus exit) implements ProcessState {
+        public TaskStatus status() {
+            return TaskStatus.STOPPED;
+        }
+    }
+
+    record Deleting() implements ProcessState {
+        public TaskStatus status() {
+            return TaskStatus.STOPPED;
+        }
+    }
+
+    record Deleted() implements ProcessState {
+        public TaskStatus status() {
+            return TaskStatus.DELETED;
+        }
+    }
+}

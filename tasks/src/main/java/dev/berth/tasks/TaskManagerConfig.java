@@ -1,0 +1,72 @@
+package dev.berth.tasks;
+
+import dev.berth.core.Errors;
+import dev.berth.core.RuntimeSchedulers;
+import dev.berth.shims.ShimManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The settings of a {@link TaskManager}.
+ *
+ * @param runtimes the shim managers, selected by {@link ShimManager#runtime()}; the first is the default
+ * @param schedulers where timers run
+ * @param stopGrace how long {@code close()} waits after SIGTERM before SIGKILL
+ * @param ownsSchedulers whether closing the manager disposes {@code schedulers}
+ */
+public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers schedulers, Duration stopGrace,
+        boolean ownsSchedulers) {
+    /** The default grace period between SIGTERM and SIGKILL when the service closes. */
+    public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
+
+    public TaskManagerConfig {
+        runtimes = List.copyOf(runtimes);
+        if (runtimes.isEmpty()) {
+            throw Errors.invalidArgument("a task manager needs at least one runtime");
+        }
+        Objects.requireNonNull(schedulers, "schedulers");
+        Objects.requireNonNull(stopGrace, "stopGrace");
+    }
+
+    /** A builder whose default runtime is {@code defaultRuntime}. */
+    public static Builder builder(ShimManager defaultRuntime, RuntimeSchedulers schedulers) {
+        return new Builder(defaultRuntime, schedulers);
+    }
+
+    /** Builds a {@link TaskManagerConfig}. */
+    public static final class Builder {
+        private final List<ShimManager> runtimes = new ArrayList<>();
+        private final RuntimeSchedulers schedulers;
+        private Duration stopGrace = DEFAULT_STOP_GRACE;
+        private boolean ownsSchedulers;
+
+        Builder(ShimManager defaultRuntime, RuntimeSchedulers schedulers) {
+            runtimes.add(Objects.requireNonNull(defaultRuntime, "defaultRuntime"));
+            this.schedulers = Objects.requireNonNull(schedulers, "schedulers");
+        }
+
+        /** Adds another runtime. */
+        public Builder runtime(ShimManager runtime) {
+            runtimes.add(Objects.requireNonNull(runtime, "runtime"));
+            return this;
+        }
+
+        /** Sets the grace period between SIGTERM and SIGKILL on close. */
+        public Builder stopGrace(Duration grace) {
+            this.stopGrace = Objects.requireNonNull(grace, "grace");
+            return this;
+        }
+
+        /** Makes closing the manager dispose the schedulers. */
+        public Builder ownsSchedulers(boolean owns) {
+            this.ownsSchedulers = owns;
+            return this;
+        }
+
+        public TaskManagerConfig build() {
+            return new TaskManagerConfig(runtimes, schedulers, stopGrace, ownsSchedulers);
+        }
+    }
+}
