@@ -1,0 +1,134 @@
+package dev.berth.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.core.ErrorKind;
+import dev.berth.core.Errors;
+import dev.berth.core.os.Pipe;
+import dev.berth.core.os.Syscalls;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
+@EnabledOnOs(OS.LINUX)
+class IoLoopTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private final Syscalls sys = Syscalls.linux();
+    private final IoLoop loop = IoLoop.create("io-test", sys);
+    private final Scheduler timer = Schedulers.newSingle("io-test-timer");
+
+    @AfterEach
+    void close() {
+        loop.close().block(WAIT);
+        timer.dispose();
+    }
+
+    private static ByteBuffer bytes(String s) {
+        return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String string(ByteBuffer b) {
+        return StandardCharsets.UTF_8.decode(b).toString();
+    }
+
+    @Test
+    void whatIsWrittenIntoAPipeIsReadBackUntilEndOfFile() {
+        Pipe p = sys.pipe();
+        OutputPipe out = loop.output(p.readFd(), Mono.never(), Duration.ofSeconds(5), timer);
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        Mono<String> read = out.flux().map(IoLoopTest::string).reduce(String::concat);
+        String got = Mono.zip(read, in.write(Flux.just(bytes("hello "), bytes("pipe"))).thenReturn(true))
+                .map(t -> t.getT1()).block(WAIT);
+        assertThat(got).isEqualTo("hello pipe");
+    }
+
+    @Test
+    void aSecondSubscriptionAndASubscriptionAfterCloseFailWithFailedPrecondition() {
+        Pipe p = sys.pipe();
+        OutputPipe out = loop.output(p.readFd(), Mono.never(), Duration.ofSeconds(5), timer);
+        out.close().block(WAIT);
+        StepVerifier.create(out.flux())
+                .expectErrorMatches(e -> Errors.is(e, ErrorKind.FAILED_PRECONDITION))
+                .verify(WAIT);
+        // the read end is closed: writing now breaks the pipe
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        StepVerifier.create(in.write(Flux.just(bytes("x"))))
+                .expectErrorMatches(e -> Errors.is(e, ErrorKind.FAILED_PRECONDITION))
+                .verify(WAIT);
+    }
+
+    @Test
+    void aWriterCanWriteOnceAndCloseIsIdempotent() {
+        Pipe p = sys.pipe();
+        OutputPipe out = loop.output(p.readFd(), Mono.never(), Duration.ofSeconds(5), timer);
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        in.close().block(WAIT);
+        in.close().block(WAIT);
+        StepVerifier.create(in.write(Flux.just(bytes("late"))))
+                .expectErrorMatches(e -> Errors.is(e, ErrorKind.FAILED_PRECONDITION))
+                .verify(WAIT);
+        StepVerifier.create(out.flux()).expectComplete().verify(WAIT);
+    }
+
+    @Test
+    void aFailingPublisherFailsTheWriteAndClosesThePipe() {
+        Pipe p = sys.pipe();
+        OutputPipe out = loop.output(p.readFd(), Mono.never(), Duration.ofSeconds(5), timer);
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        IllegalStateException boom = new IllegalStateException("boom");
+        StepVerifier.create(in.write(Flux.just(bytes("part")).concatWith(Mono.error(boom))))
+                .expectErrorMatches(e -> e == boom)
+                .verify(WAIT);
+        StepVerifier.create(out.flux().map(IoLoopTest::string)).expectNext("part").expectComplete().verify(WAIT);
+    }
+
+    @Test
+    void cancellingAWriteClosesThePipe() {
+        Pipe p = sys.pipe();
+        OutputPipe out = loop.output(p.readFd(), Mono.never(), Duration.ofSeconds(5), timer);
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        Sinks.Many<ByteBuffer> source = Sinks.many().unicast().onBackpressureBuffer();
+        StepVerifier.create(in.write(source.asFlux()))
+                .then(() -> source.tryEmitNext(bytes("a")))
+                .thenCancel()
+                .verify(WAIT);
+        StepVerifier.create(out.flux().map(IoLoopTest::string).reduce(String::concat).defaultIfEmpty(""))
+                .expectNextMatches(s -> s.equals("a") || s.isEmpty())
+                .expectComplete()
+                .verify(WAIT);
+    }
+
+    @Test
+    void anOpenPipeAfterTheExitEndsWithDeadlineExceeded() {
+        Pipe p = sys.pipe();
+        OutputPipe out = loop.output(p.readFd(), Mono.empty(), Duration.ofMillis(200), timer);
+        try {
+            StepVerifier.create(out.flux())
+                    .expectErrorMatches(e -> Errors.is(e, ErrorKind.DEADLINE_EXCEEDED))
+                    .verify(WAIT);
+        } finally {
+            sys.close(p.writeFd());
+        }
+    }
+
+    @Test
+    void readinessIsReportedOnceTheDescriptorIsReadable() {
+        Pipe p = sys.pipe();
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        StepVerifier.create(loop.whenReadable(p.readFd()))
+                .then(() -> in.write(Flux.just(bytes("!"))).subscribe())
+                .expectComplete()
+                .verify(WAIT);
+        sys.close(p.readFd());
+    }
+}
