@@ -83,7 +83,7 @@ class EmbeddedRuntimeTest {
         assertThat(task.pids().filter(p -> p.pid() == execPid).map(p -> p.execId()).blockFirst(WAIT))
                 .isEqualTo("e1");
         task.delete(true).block(WAIT);
-        StepVerifier.create(exec.exit()).expectNextMatches(s -> s.signal().isPresent()).verifyComplete();
+        StepVerifier.create(exec.exit()).expectNextMatches(s -> s.signal().isPresent()).expectComplete().verify(WAIT);
     }
 
     @Test
@@ -202,8 +202,8 @@ class EmbeddedRuntimeTest {
         StepVerifier.create(task.start())
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.NOT_FOUND))
                 .verify(WAIT);
-        StepVerifier.create(task.delete()).verifyComplete();
-        StepVerifier.create(task.exit()).verifyComplete(); // no exit was invented
+        StepVerifier.create(task.delete()).expectComplete().verify(WAIT);
+        StepVerifier.create(task.exit()).expectComplete().verify(WAIT); // no exit was invented
     }
 
     @Test

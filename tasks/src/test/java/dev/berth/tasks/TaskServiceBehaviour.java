@@ -192,7 +192,7 @@ public abstract class TaskServiceBehaviour {
         exec.start().block(WAIT);
         assertThat(execExit.block(WAIT).code()).hasValue(5);
         assertThat(task.status().block(WAIT)).isEqualTo(TaskStatus.RUNNING);
-        StepVerifier.create(exec.delete()).expectNextMatches(s -> s.code().orElse(-1) == 5).verifyComplete();
+        StepVerifier.create(exec.delete()).expectNextMatches(s -> s.code().orElse(-1) == 5).expectComplete().verify(WAIT);
         task.kill(Signal.KILL).block(WAIT);
         assertThat(task.exit().block(WAIT).signal()).contains(Signal.KILL);
         task.delete().block(WAIT);
@@ -220,7 +220,7 @@ public abstract class TaskServiceBehaviour {
         assertThat(task.status().block(WAIT)).isEqualTo(TaskStatus.RUNNING);
         StepVerifier.create(task.delete(true))
                 .expectNextMatches(s -> s.signal().equals(java.util.Optional.of(Signal.KILL)))
-                .verifyComplete();
+                .expectComplete().verify(WAIT);
         StepVerifier.create(tasks.get("running"))
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.NOT_FOUND))
                 .verify(WAIT);
@@ -336,8 +336,8 @@ public abstract class TaskServiceBehaviour {
     @Test
     void aDeletedNeverStartedTaskCompletesItsExitEmpty() {
         Task task = create("never", "true");
-        StepVerifier.create(task.delete()).verifyComplete();
-        StepVerifier.create(task.exit()).verifyComplete();
-        StepVerifier.create(task.delete()).verifyComplete();
+        StepVerifier.create(task.delete()).expectComplete().verify(WAIT);
+        StepVerifier.create(task.exit()).expectComplete().verify(WAIT);
+        StepVerifier.create(task.delete()).expectComplete().verify(WAIT);
     }
 }
