@@ -220,69 +220,10 @@ class EmbeddedRuntimeTest {
         assertThat(polite.exit().block(WAIT).signal()).contains(Signal.TERM);
         assertThat(stubborn.exit().block(WAIT).signal()).contains(Signal.KILL);
         assertThat(Files.exists(Path.of("/proc/" + politePid))).isFalse();
-        assertThat(childrenOfThisJvm()).isEmpty();
+        assertThat(TaskServiceBehaviour.childrenOfThisJvm()).isEmpty();
         StepVerifier.create(service.create(TaskSpec.process("late", "true")))
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.UNAVAILABLE))
                 .verify(WAIT);
-    }
-
-    @Test
-    void fiveHundredLifecyclesLeaveDescriptorsThreadsAndChildrenWhereTheyStarted() throws IOException {
-        TaskService service = service();
-        Runnable lifecycle = () -> service.create(TaskSpec.process("cycle", "sh", "-c", "echo out; echo err >&2"))
-                .flatMap(task -> {
-                    Mono<ExitStatus> exit = task.exit();
-                    return Mono.zip(text(task.stdout()), text(task.stderr()), task.start().then(exit))
-                            .flatMap(t -> task.delete().thenReturn(t.getT3()));
-                })
-                .block(WAIT);
-        for (int i = 0; i < 20; i++) {
-            lifecycle.run(); // warm up: the loop, the syscall workers, class loading
-        }
-        long fds = openDescriptors();
-        long threads = threadsOutsideThePool();
-        for (int i = 0; i < 500; i++) {
-            lifecycle.run();
-        }
-        assertThat(openDescriptors()).isLessThanOrEqualTo(fds);
-        assertThat(threadsOutsideThePool()).isLessThanOrEqualTo(threads);
-        // The syscall pool is bounded: it may have grown to its cap, never past it.
-        assertThat(Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("test-syscalls")).count())
-                .isLessThanOrEqualTo(RuntimeSchedulers.DEFAULT_SYSCALL_THREADS);
-        assertThat(childrenOfThisJvm()).isEmpty();
-    }
-
-    private static long threadsOutsideThePool() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> !t.getName().startsWith("test-syscalls"))
-                .count();
-    }
-
-    private static long openDescriptors() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
-    }
-
-    /** Live or zombie children of this JVM, from /proc. */
-    static List<Long> childrenOfThisJvm() throws IOException {
-        long self = ProcessHandle.current().pid();
-        try (Stream<Path> s = Files.list(Path.of("/proc"))) {
-            return s.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
-                    .filter(p -> parentOf(p) == self)
-                    .map(p -> Long.parseLong(p.getFileName().toString()))
-                    .toList();
-        }
-    }
-
-    private static long parentOf(Path proc) {
-        try {
-            String stat = Files.readString(proc.resolve("stat"));
-            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-        } catch (IOException | RuntimeException gone) {
-            return -1;
-        }
     }
 
     private static String processState(int pid) throws IOException {

@@ -18,7 +18,12 @@ import dev.berth.core.TaskStatus;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
+import dev.berth.core.RuntimeSchedulers;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,6 +39,9 @@ import reactor.test.StepVerifier;
  */
 public abstract class TaskServiceBehaviour {
     protected static final Duration WAIT = Duration.ofSeconds(20);
+
+    /** Threads of a bounded pool may appear up to its cap; they are not a per-task leak. */
+    protected static final String POOL_THREAD_PREFIX = "berth-syscalls";
 
     protected TaskService tasks;
 
@@ -340,4 +348,65 @@ public abstract class TaskServiceBehaviour {
         StepVerifier.create(task.exit()).expectComplete().verify(WAIT);
         StepVerifier.create(task.delete()).expectComplete().verify(WAIT);
     }
+
+    @Test
+    void fiveHundredLifecyclesLeaveDescriptorsThreadsAndChildrenWhereTheyStarted() throws IOException {
+        TaskService service = tasks;
+        Runnable lifecycle = () -> service.create(taskSpec("cycle", ProcessSpec.of("sh", "-c", "echo out; echo err >&2")))
+                .flatMap(task -> {
+                    Mono<ExitStatus> exit = task.exit();
+                    return Mono.zip(text(task.stdout()), text(task.stderr()), task.start().then(exit))
+                            .flatMap(t -> task.delete().thenReturn(t.getT3()));
+                })
+                .block(WAIT);
+        for (int i = 0; i < 20; i++) {
+            lifecycle.run(); // warm up: the loop, the syscall workers, class loading
+        }
+        long fds = openDescriptors();
+        long threads = threadsOutsideThePool();
+        for (int i = 0; i < 500; i++) {
+            lifecycle.run();
+        }
+        assertThat(openDescriptors()).isLessThanOrEqualTo(fds);
+        assertThat(threadsOutsideThePool()).isLessThanOrEqualTo(threads);
+        // The syscall pool is bounded: it may have grown to its cap, never past it.
+        assertThat(Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith(POOL_THREAD_PREFIX)).count())
+                .isLessThanOrEqualTo(RuntimeSchedulers.DEFAULT_SYSCALL_THREADS);
+        assertThat(childrenOfThisJvm()).isEmpty();
+    }
+
+    private static long threadsOutsideThePool() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !t.getName().startsWith(POOL_THREAD_PREFIX))
+                .count();
+    }
+
+    private static long openDescriptors() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+
+    /** Live or zombie children of this JVM, from /proc. */
+    protected static List<Long> childrenOfThisJvm() throws IOException {
+        long self = ProcessHandle.current().pid();
+        try (Stream<Path> s = Files.list(Path.of("/proc"))) {
+            return s.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+                    .filter(p -> parentOf(p) == self)
+                    .map(p -> Long.parseLong(p.getFileName().toString()))
+                    .toList();
+        }
+    }
+
+    private static long parentOf(Path proc) {
+        try {
+            String stat = Files.readString(proc.resolve("stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+        } catch (IOException | RuntimeException gone) {
+            return -1;
+        }
+    }
+
 }
