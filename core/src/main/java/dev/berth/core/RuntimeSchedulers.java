@@ -10,8 +10,11 @@ import reactor.core.scheduler.Schedulers;
  * never uses the global {@link Schedulers}.
  */
 public interface RuntimeSchedulers extends Disposable {
-    /** Default cap of threads for blocking system calls. */
-    int DEFAULT_SYSCALL_THREADS = 16;
+    /**
+     * Default cap of threads for blocking system calls: spawns and file checks are short, so a few threads serve
+     * thousands of tasks, and the runtime's whole thread budget stays small.
+     */
+    int DEFAULT_SYSCALL_THREADS = 8;
 
     /** A bounded elastic scheduler for blocking system calls, file operations and spawns. */
     Scheduler syscalls();

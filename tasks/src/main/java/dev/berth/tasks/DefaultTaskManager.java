@@ -124,6 +124,9 @@ final class DefaultTaskManager implements TaskManager {
     private Mono<Void> stop(ManagedTask task) {
         Mono<Void> terminate = task.state.get().live()
                 ? task.kill(Signal.TERM, KillScope.ALL)
+                        // a paused task cannot act on SIGTERM until it runs again
+                        .then(Mono.defer(() -> task.state.get() instanceof ProcessState.Paused
+                                ? task.resume() : Mono.empty()))
                         .then(task.exit().timeout(config.stopGrace(), config.schedulers().timer()).then())
                         .onErrorResume(e -> task.kill(Signal.KILL, KillScope.ALL).onErrorResume(k -> Mono.empty()))
                 : Mono.empty();

@@ -95,9 +95,16 @@ final class EmbeddedProcess implements ShimProcess {
         int group = shim.processGroupFor(this);
         int p = runtime.syscalls().spawn(new SpawnRequest(command.program(), command.argv(), command.envp(),
                 command.cwd(), fds.childIn, fds.childOut, fds.childErr, group));
-        pid = p;
         fds.closeChildSide(runtime.syscalls());
-        int pidfd = runtime.syscalls().pidfdOpen(p);
+        int pidfd;
+        try {
+            pidfd = runtime.syscalls().pidfdOpen(p);
+        } catch (RuntimeException e) {
+            // Without a pidfd the exit cannot be observed: end the child rather than leave it unwatched.
+            killAndReap(p);
+            throw Errors.wrap(e, "watch process %s (pid %d)", id, p);
+        }
+        pid = p;
         state.set(STARTED);
         log.debug("[{}] process {} started, pid={}", shim.name(), id, p);
         watchExit(pidfd);
@@ -106,6 +113,15 @@ final class EmbeddedProcess implements ShimProcess {
             closeStdinNow();
         }
         return p;
+    }
+
+    /** On the syscalls scheduler, where waiting is allowed: SIGKILL, then reap within a bounded wait. */
+    private void killAndReap(int p) {
+        runtime.syscalls().kill(p, Signal.KILL.number());
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+        while (runtime.syscalls().waitNoHang(p) < 0 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
     }
 
     private void watchExit(int pidfd) {

@@ -21,6 +21,8 @@ final class EmbeddedShim implements Shim {
     /** How long delete waits for the execs it killed. */
     private static final Duration EXEC_EXIT_TIMEOUT = Duration.ofSeconds(10);
 
+    private static final long SIGNAL_SETTLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
     private final EmbeddedShimManager runtime;
     private final String name;
     private final EmbeddedProcess init;
@@ -86,12 +88,22 @@ final class EmbeddedShim implements Shim {
 
     @Override
     public Mono<Void> pause() {
-        return killAll(Signal.STOP);
+        return killAll(Signal.STOP).then(awaitGroup(true));
     }
 
     @Override
     public Mono<Void> resume() {
-        return killAll(Signal.CONT);
+        return killAll(Signal.CONT).then(awaitGroup(false));
+    }
+
+    /** Completes once the group's processes have acted on SIGSTOP / SIGCONT (on the syscalls scheduler). */
+    private Mono<Void> awaitGroup(boolean stopped) {
+        return Mono.<Void>fromRunnable(() -> {
+            if (!ProcessGroups.awaitAll(init.pid(), stopped, SIGNAL_SETTLE_NANOS)) {
+                throw Errors.deadlineExceeded("processes of task %s did not %s within a second", name,
+                        stopped ? "stop" : "continue");
+            }
+        }).subscribeOn(runtime.schedulers().syscalls());
     }
 
     @Override

@@ -15,8 +15,12 @@ final class ProcessGroups {
     private ProcessGroups() {
     }
 
-    /** A live process: pid and command name. */
-    record Member(int pid, String command) {
+    /** A live process: pid, command name and the one-letter state of {@code /proc/PID/stat}. */
+    record Member(int pid, String command, String state) {
+        /** Stopped by a signal ({@code T}) or by tracing ({@code t}). */
+        boolean stopped() {
+            return "T".equals(state) || "t".equals(state);
+        }
     }
 
     /** The non-zombie members of process group {@code pgid}, in pid order. */
@@ -39,7 +43,7 @@ final class ProcessGroups {
                 String[] rest = stat.substring(close + 2).split(" ", 4);
                 if (rest.length >= 3 && !"Z".equals(rest[0]) && Integer.parseInt(rest[2]) == pgid) {
                     members.add(new Member(Integer.parseInt(stat.substring(0, open).trim()),
-                            stat.substring(open + 1, close)));
+                            stat.substring(open + 1, close), rest[0]));
                 }
             }
         } catch (IOException e) {
@@ -47,6 +51,25 @@ final class ProcessGroups {
         }
         members.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
         return members;
+    }
+
+    /**
+     * Waits until every member of {@code pgid} is stopped ({@code stopped == true}) or none is. Signals are
+     * delivered asynchronously: {@code kill(2)} returns before the targets have acted on SIGSTOP or SIGCONT.
+     * Bounded: gives up after {@code timeoutNanos}, returning false.
+     */
+    static boolean awaitAll(int pgid, boolean stopped, long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            boolean done = members(pgid).stream().allMatch(m -> m.stopped() == stopped);
+            if (done) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        }
     }
 
     private static boolean isNumeric(String s) {
