@@ -60,12 +60,15 @@ public record Signal(int number) {
         throw Errors.invalidArgument("unknown signal \"%s\"", text);
     }
 
-    /** The name without the {@code SIG} prefix ({@code "TERM"}), or {@code "RTMIN+n"} for real-time signals. */
+    /**
+     * The name without the {@code SIG} prefix ({@code "TERM"}), or {@code "RTMIN+n"} for real-time signals. glibc
+     * reserves 32 and 33 below its SIGRTMIN of 34; they are {@code "RTMIN-2"} and {@code "RTMIN-1"}.
+     */
     public String name() {
         if (number < NAMES.length) {
             return NAMES[number];
         }
-        return "RTMIN+" + (number - 34);
+        return number < 34 ? "RTMIN-" + (34 - number) : "RTMIN+" + (number - 34);
     }
 
     @Override
