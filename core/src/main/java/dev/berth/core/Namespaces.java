@@ -38,7 +38,11 @@ public final class Namespaces {
      */
     public static String of(ContextView ctx) {
         Object value = ctx.getOrDefault(KEY, DEFAULT);
-        return Identifiers.validate("namespace", String.valueOf(value));
+        if (!(value instanceof String namespace)) {
+            throw Errors.invalidArgument("namespace in the Context must be a String, not %s",
+                    value == null ? "null" : value.getClass().getName());
+        }
+        return Identifiers.validate("namespace", namespace);
     }
 
     /** @return a cold Mono of the subscriber's namespace; fails INVALID_ARGUMENT if the Context holds an invalid one */
