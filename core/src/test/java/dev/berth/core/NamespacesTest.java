@@ -47,6 +47,13 @@ class NamespacesTest {
     }
 
     @Test
+    void aNamespaceThatIsNotAStringFailsWithInvalidArgument() {
+        StepVerifier.create(Namespaces.current().contextWrite(Context.of(Namespaces.KEY, 42)))
+                .expectErrorMatches(e -> Errors.is(e, ErrorKind.INVALID_ARGUMENT))
+                .verify(Duration.ofSeconds(5));
+    }
+
+    @Test
     void withRejectsAnInvalidNamespaceBeforeAnySubscription() {
         assertThat(Errors.kindOf(catchThrowable(() -> Namespaces.with("../etc"))))
                 .isEqualTo(ErrorKind.INVALID_ARGUMENT);
