@@ -36,6 +36,15 @@ public interface TaskService extends AsyncCloseable {
     Flux<Task> list();
 
     /**
+     * The lifecycle events of this service's tasks, of every namespace unless a filter says otherwise. Per task
+     * they come in containerd's order: {@code /tasks/create}, {@code /tasks/start}, {@code /tasks/exit},
+     * {@code /tasks/delete}; an exec's exit comes before the init's; no exit is published twice.
+     *
+     * @return the subscriber side of the service's event exchange
+     */
+    EventSubscriber events();
+
+    /**
      * Ends every task this service owns (SIGTERM, grace period, SIGKILL, reap) and releases its resources. New
      * calls fail with UNAVAILABLE from the moment close is subscribed.
      *

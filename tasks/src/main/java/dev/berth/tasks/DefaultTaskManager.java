@@ -1,6 +1,8 @@
 package dev.berth.tasks;
 
 import dev.berth.core.Errors;
+import dev.berth.core.EventSubscriber;
+import dev.berth.events.EventExchange;
 import dev.berth.core.Identifiers;
 import dev.berth.core.KillScope;
 import dev.berth.core.Namespaces;
@@ -29,6 +31,7 @@ final class DefaultTaskManager implements TaskManager {
     private final Map<Key, Slot> registry = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Mono<Void> closing;
+    private final EventExchange exchange;
 
     private record Key(String namespace, String id) {
     }
@@ -41,6 +44,8 @@ final class DefaultTaskManager implements TaskManager {
         this.config = config;
         config.runtimes().forEach(r -> runtimes.put(r.runtime(), r));
         this.defaultRuntime = config.runtimes().get(0).runtime();
+        this.exchange = config.exchange() != null ? config.exchange()
+                : EventExchange.create(config.schedulers(), java.time.Clock.systemUTC());
         this.closing = Mono.defer(this::shutdown).cache(); // hot on purpose: close runs once, later calls wait
     }
 
@@ -101,6 +106,11 @@ final class DefaultTaskManager implements TaskManager {
     }
 
     @Override
+    public EventSubscriber events() {
+        return exchange;
+    }
+
+    @Override
     public Mono<Void> close() {
         return Mono.defer(() -> {
             closed.set(true);
@@ -113,6 +123,7 @@ final class DefaultTaskManager implements TaskManager {
                 .mapNotNull(slot -> slot.task)
                 .flatMap(this::stop)
                 .then(Flux.fromIterable(runtimes.values()).concatMap(ShimManager::close).then())
+                .then(exchange.close())
                 .doFinally(signal -> {
                     if (config.ownsSchedulers()) {
                         config.schedulers().dispose();

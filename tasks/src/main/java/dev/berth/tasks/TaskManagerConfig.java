@@ -2,7 +2,9 @@ package dev.berth.tasks;
 
 import dev.berth.core.Errors;
 import dev.berth.core.RuntimeSchedulers;
+import dev.berth.events.EventExchange;
 import dev.berth.shims.ShimManager;
+import org.jspecify.annotations.Nullable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,9 +17,10 @@ import java.util.Objects;
  * @param schedulers where timers run
  * @param stopGrace how long {@code close()} waits after SIGTERM before SIGKILL
  * @param ownsSchedulers whether closing the manager disposes {@code schedulers}
+ * @param exchange the exchange lifecycle events go to, closed with the manager; {@code null} makes a new one
  */
 public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers schedulers, Duration stopGrace,
-        boolean ownsSchedulers) {
+        boolean ownsSchedulers, @Nullable EventExchange exchange) {
     /** The default grace period between SIGTERM and SIGKILL when the service closes. */
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
 
@@ -41,6 +44,7 @@ public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers sc
         private final RuntimeSchedulers schedulers;
         private Duration stopGrace = DEFAULT_STOP_GRACE;
         private boolean ownsSchedulers;
+        private @Nullable EventExchange exchange;
 
         Builder(ShimManager defaultRuntime, RuntimeSchedulers schedulers) {
             runtimes.add(Objects.requireNonNull(defaultRuntime, "defaultRuntime"));
@@ -65,8 +69,14 @@ public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers sc
             return this;
         }
 
+        /** Publishes lifecycle events to {@code exchange} (shared with shims that forward events). */
+        public Builder exchange(EventExchange exchange) {
+            this.exchange = Objects.requireNonNull(exchange, "exchange");
+            return this;
+        }
+
         public TaskManagerConfig build() {
-            return new TaskManagerConfig(runtimes, schedulers, stopGrace, ownsSchedulers);
+            return new TaskManagerConfig(runtimes, schedulers, stopGrace, ownsSchedulers, exchange);
         }
     }
 }
