@@ -71,8 +71,11 @@ final class DefaultTaskManager implements TaskManager {
             }
             return runtime.create(namespace, spec)
                     .<Task>map(shim -> {
-                        ManagedTask task = new ManagedTask(namespace, spec, shim, () -> registry.remove(key, slot));
+                        TaskEvents events = new TaskEvents(exchange, namespace);
+                        ManagedTask task = new ManagedTask(namespace, spec, shim, events,
+                                () -> registry.remove(key, slot));
                         slot.task = task;
+                        events.created(spec.id(), 0);
                         log.debug("[{}/{}] task created", namespace, spec.id());
                         return task;
                     })

@@ -22,6 +22,16 @@ final class ManagedExec extends ManagedProcess {
     }
 
     @Override
+    void publishStart(int pid) {
+        task.events.execStarted(task.id(), id, pid);
+    }
+
+    @Override
+    void publishExit(ExitStatus status, int pid) {
+        task.events.exited(task.id(), id, pid, status);
+    }
+
+    @Override
     public Mono<ExitStatus> delete() {
         return super.delete().doOnSuccess(status -> task.forget(this));
     }

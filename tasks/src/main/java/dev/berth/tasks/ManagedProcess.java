@@ -28,6 +28,8 @@ class ManagedProcess implements Process {
     final AtomicReference<ProcessState> state = new AtomicReference<>(ProcessState.CREATED);
     private final Sinks.One<ExitStatus> exit = Sinks.one();
     private final Disposable exitWatch;
+    /** Set on the shim's exit signal, before its completion signal (same thread). */
+    private boolean sawExit;
 
     ManagedProcess(String id, ShimProcess shimProcess) {
         this.id = id;
@@ -36,10 +38,53 @@ class ManagedProcess implements Process {
         this.exitWatch = shimProcess.exit().subscribe(this::onExit, this::onExitError, this::onNoExit);
     }
 
+    /** The shim saw the exit (on its thread); publish it after the start, then let it be seen. */
     private void onExit(ExitStatus status) {
-        state.getAndUpdate(s -> s instanceof ProcessState.Deleted || s instanceof ProcessState.Deleting
-                ? s : new ProcessState.Stopped(status));
-        emitted(exit.tryEmitValue(status));
+        sawExit = true;
+        while (true) {
+            ProcessState s = state.get();
+            if (s instanceof ProcessState.Starting) {
+                if (state.compareAndSet(s, new ProcessState.Exiting(status, 0))) {
+                    return; // the start's acknowledgement publishes the start, then this exit
+                }
+            } else if (s instanceof ProcessState.Running || s instanceof ProcessState.Paused) {
+                int pid = s instanceof ProcessState.Running r ? r.pid() : ((ProcessState.Paused) s).pid();
+                if (state.compareAndSet(s, new ProcessState.Exiting(status, pid))) {
+                    finishExit(status, pid);
+                    return;
+                }
+            } else {
+                emitted(exit.tryEmitValue(status));
+                return;
+            }
+        }
+    }
+
+    /** Publishes the exit, marks the process STOPPED, and only then emits it to {@link #exit()}'s subscribers. */
+    private void finishExit(ExitStatus status, int pid) {
+        try {
+            publishExit(status, pid);
+        } finally {
+            state.set(new ProcessState.Stopped(status));
+            emitted(exit.tryEmitValue(status));
+        }
+    }
+
+    /** The start was acknowledged with {@code pid}: publish it, then any exit that came meanwhile. */
+    private void onStarted(int pid) {
+        publishStart(pid);
+        if (!state.compareAndSet(ProcessState.STARTING, new ProcessState.Running(pid))
+                && state.get() instanceof ProcessState.Exiting exiting) {
+            finishExit(exiting.exit(), pid);
+        }
+    }
+
+    /** Publishes this process's start event. */
+    void publishStart(int pid) {
+    }
+
+    /** Publishes this process's exit event. */
+    void publishExit(ExitStatus status, int pid) {
     }
 
     private void onExitError(Throwable error) {
@@ -47,7 +92,9 @@ class ManagedProcess implements Process {
     }
 
     private void onNoExit() {
-        exit.tryEmitEmpty(); // already completed with a value when the shim emitted one
+        if (!sawExit) {
+            exit.tryEmitEmpty(); // deleted before it ever ran
+        }
     }
 
     private void emitted(Sinks.EmitResult result) {
@@ -75,7 +122,7 @@ class ManagedProcess implements Process {
             }
             // The spawn is not cancelled with the caller's wait: once asked for, it lands and the state follows.
             return Mono.fromFuture(shimProcess.start()
-                    .doOnNext(pid -> state.compareAndSet(ProcessState.STARTING, new ProcessState.Running(pid)))
+                    .doOnNext(this::onStarted)
                     .doOnError(e -> state.compareAndSet(ProcessState.STARTING, ProcessState.CREATED))
                     .toFuture(), true);
         });

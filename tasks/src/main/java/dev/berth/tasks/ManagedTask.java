@@ -24,11 +24,14 @@ final class ManagedTask extends ManagedProcess implements Task {
     private final TaskSpec spec;
     private final Shim shim;
     private final Runnable onDeleted;
+    final TaskEvents events;
     private final Map<String, ManagedExec> execs = new ConcurrentHashMap<>();
     private final Set<String> execIds = ConcurrentHashMap.newKeySet();
+    private volatile int lastPid;
 
-    ManagedTask(String namespace, TaskSpec spec, Shim shim, Runnable onDeleted) {
+    ManagedTask(String namespace, TaskSpec spec, Shim shim, TaskEvents events, Runnable onDeleted) {
         super(spec.id(), shim.init());
+        this.events = events;
         this.namespace = namespace;
         this.spec = spec;
         this.shim = shim;
@@ -58,8 +61,11 @@ final class ManagedTask extends ManagedProcess implements Task {
                 return Mono.error(Errors.failedPrecondition("cannot pause task %s: it is %s", id,
                         state.get().status()));
             }
-            return shim.pause().then(Mono.fromRunnable(
-                    () -> state.compareAndSet(running, new ProcessState.Paused(running.pid()))));
+            return shim.pause().then(Mono.fromRunnable(() -> {
+                if (state.compareAndSet(running, new ProcessState.Paused(running.pid()))) {
+                    events.paused(id);
+                }
+            }));
         });
     }
 
@@ -70,8 +76,11 @@ final class ManagedTask extends ManagedProcess implements Task {
                 return Mono.error(Errors.failedPrecondition("cannot resume task %s: it is %s", id,
                         state.get().status()));
             }
-            return shim.resume().then(Mono.fromRunnable(
-                    () -> state.compareAndSet(paused, new ProcessState.Running(paused.pid()))));
+            return shim.resume().then(Mono.fromRunnable(() -> {
+                if (state.compareAndSet(paused, new ProcessState.Running(paused.pid()))) {
+                    events.resumed(id);
+                }
+            }));
         });
     }
 
@@ -91,6 +100,7 @@ final class ManagedTask extends ManagedProcess implements Task {
                     .<Process>map(p -> {
                         ManagedExec exec = new ManagedExec(execId, p, this);
                         execs.put(execId, exec);
+                        events.execAdded(id, execId);
                         return exec;
                     })
                     .doOnError(e -> execIds.remove(execId))
@@ -153,8 +163,21 @@ final class ManagedTask extends ManagedProcess implements Task {
                     execIds.clear();
                     deleted();
                     onDeleted.run();
+                    events.deleted(id, s instanceof ProcessState.Stopped ? lastPid : 0,
+                            s instanceof ProcessState.Stopped stopped ? stopped.exit() : null);
                 }))
                 .then(Mono.justOrEmpty(s instanceof ProcessState.Stopped stopped ? stopped.exit() : null));
+    }
+
+    @Override
+    void publishStart(int pid) {
+        lastPid = pid;
+        events.started(id, pid);
+    }
+
+    @Override
+    void publishExit(ExitStatus status, int pid) {
+        events.exited(id, id, pid, status);
     }
 
     boolean isRunning() {

@@ -17,7 +17,8 @@ sealed interface ProcessState {
 
     /** Whether the process is running or paused: it may have live processes. */
     default boolean live() {
-        return this instanceof Starting || this instanceof Running || this instanceof Paused;
+        return this instanceof Starting || this instanceof Running || this instanceof Paused
+                || this instanceof Exiting;
     }
 
     record Created() implements ProcessState {
@@ -41,6 +42,17 @@ sealed interface ProcessState {
     record Paused(int pid) implements ProcessState {
         public TaskStatus status() {
             return TaskStatus.PAUSED;
+        }
+    }
+
+    /**
+     * The exit is known but not yet published: it came while the start was still being acknowledged (pid 0), or
+     * its event is being published. Nothing may pass it, so {@code /tasks/start} always precedes
+     * {@code /tasks/exit}, and a delete cannot publish {@code /tasks/delete} before the exit.
+     */
+    record Exiting(ExitStatus exit, int pid) implements ProcessState {
+        public TaskStatus status() {
+            return TaskStatus.RUNNING;
         }
     }
 

@@ -100,14 +100,15 @@ class EmbeddedRuntimeTest {
     @Test
     void aDescendantHoldingThePipeCannotHangTheOutputAfterTheExit() {
         Task task = service(Duration.ofMillis(300), Duration.ofSeconds(5))
-                .create(TaskSpec.process("grandchild", "sh", "-c", "sleep 30 & echo started")).block(WAIT);
+                // setsid: a process that left the task's group, so the task's end does not take it along
+                .create(TaskSpec.process("grandchild", "sh", "-c", "setsid sleep 3 & echo started")).block(WAIT);
         StepVerifier.create(task.stdout().map(b -> StandardCharsets.UTF_8.decode(b).toString()))
                 .then(() -> task.start().subscribe())
                 .expectNext("started\n")
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.DEADLINE_EXCEEDED))
                 .verify(WAIT);
         assertThat(task.exit().block(WAIT).isSuccess()).isTrue();
-        task.delete().block(WAIT); // kills the sleeping grandchild with the group
+        task.delete().block(WAIT);
     }
 
     @Test

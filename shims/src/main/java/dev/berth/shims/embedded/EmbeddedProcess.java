@@ -139,12 +139,22 @@ final class EmbeddedProcess implements ShimProcess {
         }
         runtime.syscalls().close(pidfd);
         ExitStatus status = WaitStatus.decode(raw, runtime.clock().instant());
-        exitStatus = status;
         log.debug("[{}] process {} (pid {}) {}", shim.name(), id, pid, status);
+        shim.onExit(this, status);
+    }
+
+    /** Reports the exit; the shim decides when (an init's exit waits for its execs' exits). */
+    void emitExit(ExitStatus status) {
+        exitStatus = status;
         Sinks.EmitResult result = exit.tryEmitValue(status);
         if (result.isFailure()) {
             log.warn("[{}] exit of process {} not emitted: {}", shim.name(), id, result);
         }
+    }
+
+    /** Whether the process was started and its exit has not been reported yet. */
+    boolean running() {
+        return pid != 0 && exitStatus == null;
     }
 
     @Override

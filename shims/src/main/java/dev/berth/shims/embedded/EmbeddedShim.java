@@ -2,12 +2,14 @@ package dev.berth.shims.embedded;
 
 import dev.berth.core.ErrorKind;
 import dev.berth.core.Errors;
+import dev.berth.core.ExitStatus;
 import dev.berth.core.ProcessInfo;
 import dev.berth.core.ProcessSpec;
 import dev.berth.core.Signal;
 import dev.berth.shims.Shim;
 import dev.berth.shims.ShimProcess;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import reactor.core.publisher.Flux;
@@ -18,6 +20,7 @@ import reactor.core.publisher.Mono;
  * to the group reaches the whole task, descendants included.
  */
 final class EmbeddedShim implements Shim {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EmbeddedShim.class);
     /** How long delete waits for the execs it killed. */
     private static final Duration EXEC_EXIT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -119,6 +122,39 @@ final class EmbeddedShim implements Shim {
                     .sort((a, b) -> a.pid() == group ? -1 : b.pid() == group ? 1 : Integer.compare(a.pid(), b.pid()))
                     .map(m -> new ProcessInfo(m.pid(), execIds.getOrDefault(m.pid(), ""), m.command()));
         }).subscribeOn(runtime.schedulers().syscalls());
+    }
+
+    /**
+     * Called on the loop when a process of the task has exited. The task ends with its init, as a container ends
+     * with its pid namespace: what is left of the group is killed, and the init's exit is reported only after
+     * every exec's, so an exec's exit always comes first.
+     */
+    void onExit(EmbeddedProcess process, ExitStatus status) {
+        if (process != init) {
+            process.emitExit(status);
+            return;
+        }
+        try {
+            runtime.syscalls().kill(-init.pid(), Signal.KILL.number());
+        } catch (RuntimeException e) {
+            if (!Errors.is(e, ErrorKind.NOT_FOUND)) {
+                log.warn("[{}] could not end the rest of the task after its init exited", name, e);
+            }
+        }
+        List<EmbeddedProcess> running = execs.values().stream().filter(EmbeddedProcess::running).toList();
+        if (running.isEmpty()) {
+            init.emitExit(status);
+            return;
+        }
+        // Owned boundary: completes by itself within EXEC_EXIT_TIMEOUT, then the init's exit is reported anyway.
+        Flux.fromIterable(running)
+                .flatMap(p -> p.exit().then())
+                .then()
+                .timeout(EXEC_EXIT_TIMEOUT, runtime.schedulers().timer())
+                .subscribe(null, e -> {
+                    log.warn("[{}] execs did not exit after the init; reporting the init's exit", name, e);
+                    init.emitExit(status);
+                }, () -> init.emitExit(status));
     }
 
     /** Called by a deleted exec: it no longer belongs to the task. */
