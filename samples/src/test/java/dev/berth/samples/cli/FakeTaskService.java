@@ -74,6 +74,22 @@ final class FakeTaskService implements TaskService {
     }
 
     @Override
+    public dev.berth.core.EventSubscriber events() {
+        return new dev.berth.core.EventSubscriber() {
+            @Override
+            public reactor.core.publisher.Flux<dev.berth.core.Envelope> subscribe(String... filters) {
+                return reactor.core.publisher.Flux.never();
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<dev.berth.core.Envelope> subscribe(
+                    dev.berth.core.SubscribeOptions options, String... filters) {
+                return reactor.core.publisher.Flux.never();
+            }
+        };
+    }
+
+    @Override
     public Mono<Void> close() {
         return Mono.fromRunnable(() -> closed = true);
     }
