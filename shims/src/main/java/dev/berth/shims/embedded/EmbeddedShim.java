@@ -167,26 +167,17 @@ final class EmbeddedShim implements Shim {
     @Override
     public Mono<Void> delete() {
         return Mono.defer(() -> {
-            Mono<Void> killLeftovers = init.started()
-                    ? Mono.<Void>fromRunnable(() -> {
-                        try {
-                            // Descendants and execs may outlive the init; a task leaves nothing running.
-                            runtime.syscalls().kill(-init.pid(), Signal.KILL.number());
-                        } catch (RuntimeException e) {
-                            if (!Errors.is(e, ErrorKind.NOT_FOUND)) {
-                                throw e;
-                            }
-                        }
-                    }).subscribeOn(runtime.schedulers().syscalls())
-                    : Mono.empty();
-            Mono<Void> execExits = Flux.fromIterable(execs.values())
-                    .filter(EmbeddedProcess::started)
-                    .flatMap(p -> p.exit().then())
-                    .then()
-                    .timeout(EXEC_EXIT_TIMEOUT, Mono.error(() -> Errors.deadlineExceeded(
-                            "execs of task %s did not exit within %s of SIGKILL", name, EXEC_EXIT_TIMEOUT)),
-                            runtime.schedulers().timer());
-            return killLeftovers.then(execExits)
+            // The init has exited (or never ran): onExit already ended the rest of the group. Execs that are still
+            // being reported are waited for; the common case has none and pays for no timer.
+            List<EmbeddedProcess> running = execs.values().stream().filter(EmbeddedProcess::running).toList();
+            Mono<Void> execExits = running.isEmpty() ? Mono.empty()
+                    : Flux.fromIterable(running)
+                            .flatMap(p -> p.exit().then())
+                            .then()
+                            .timeout(EXEC_EXIT_TIMEOUT, Mono.error(() -> Errors.deadlineExceeded(
+                                    "execs of task %s did not exit within %s", name, EXEC_EXIT_TIMEOUT)),
+                                    runtime.schedulers().timer());
+            return execExits
                     .then(Flux.fromIterable(execs.values()).concatMap(EmbeddedProcess::delete).then())
                     .then(init.delete());
         });
