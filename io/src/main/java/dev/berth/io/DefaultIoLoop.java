@@ -3,7 +3,6 @@ package dev.berth.io;
 import dev.berth.core.Errors;
 import dev.berth.core.os.Syscalls;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoHandle;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -59,8 +58,9 @@ final class DefaultIoLoop implements IoLoop {
     @Override
     public Mono<Void> whenReadable(int fd) {
         return Mono.create(sink -> {
-            ReadableWatch watch = new ReadableWatch(fd, sink::success);
-            register(watch, EpollIoOps.EPOLLIN, sink::error);
+            ReadableWatch watch = new ReadableWatch(sink::success);
+            register(new FdHandle(new io.netty.channel.unix.FileDescriptor(fd), watch::attached, watch::onReadable,
+                    watch::cancel), EpollIoOps.EPOLLIN, sink::error);
             sink.onCancel(() -> execute(watch::cancel));
         });
     }
@@ -74,15 +74,16 @@ final class DefaultIoLoop implements IoLoop {
         return loop.inEventLoop();
     }
 
-    /** Registers {@code handle} for {@code ops}; the handle's {@code registered(IoRegistration)} runs on the loop. */
-    void register(LoopHandle handle, EpollIoOps ops, Consumer<Throwable> onFailure) {
+    /** Registers {@code handle} for {@code ops}; its {@code attached} callback runs on the loop once registered. */
+    void register(FdHandle handle, EpollIoOps ops, Consumer<Throwable> onFailure) {
         loop.register(handle).addListener(f -> {
             if (f.isSuccess()) {
                 IoRegistration registration = (IoRegistration) f.getNow();
                 registration.submit(ops);
                 handle.attached(registration);
             } else {
-                onFailure.accept(Errors.wrap(f.cause(), "register descriptor %d on the event loop", handle.fdValue()));
+                onFailure.accept(Errors.wrap(f.cause(), "register descriptor %d on the event loop",
+                        handle.fd().intValue()));
             }
         });
     }
@@ -107,12 +108,5 @@ final class DefaultIoLoop implements IoLoop {
             }
             sink.success();
         }));
-    }
-
-    /** A descriptor handled on the loop; {@link #attached} is called once registration succeeded. */
-    interface LoopHandle extends IoHandle {
-        int fdValue();
-
-        void attached(IoRegistration registration);
     }
 }

@@ -1,9 +1,7 @@
 package dev.berth.io;
 
 import dev.berth.core.Errors;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
@@ -81,7 +79,7 @@ final class PipeReader implements OutputPipe {
         }
         exitWatch = exited.subscribe(v -> loop.execute(this::onExited), e -> loop.execute(this::onExited),
                 () -> loop.execute(this::onExited));
-        loop.register(new Handle(), EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET), this::fail);
+        loop.register(new FdHandle(fd, this::attached, this::drain, this::closeFd), EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET), this::fail);
     }
 
     private void attached(IoRegistration registration) {
@@ -194,33 +192,5 @@ final class PipeReader implements OutputPipe {
             drainTimer = null;
         }
         loop.closeFd(fd.intValue());
-    }
-
-    /** The registration on the loop; Netty calls {@code close()} when the loop shuts down. */
-    private final class Handle implements EpollIoHandle, DefaultIoLoop.LoopHandle {
-        @Override
-        public FileDescriptor fd() {
-            return fd;
-        }
-
-        @Override
-        public int fdValue() {
-            return fd.intValue();
-        }
-
-        @Override
-        public void attached(IoRegistration registration) {
-            PipeReader.this.attached(registration);
-        }
-
-        @Override
-        public void handle(IoRegistration registration, IoEvent event) {
-            drain();
-        }
-
-        @Override
-        public void close() {
-            closeFd();
-        }
     }
 }

@@ -1,9 +1,7 @@
 package dev.berth.io;
 
 import dev.berth.core.Errors;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
@@ -66,7 +64,7 @@ final class PipeWriter implements IoLoop.InputPipe {
             return;
         }
         result = sink;
-        loop.register(new Handle(), EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLET), this::finish);
+        loop.register(new FdHandle(fd, this::attached, this::flush, this::closeFd), EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLET), this::finish);
         data.subscribe(new Subscriber<ByteBuffer>() {
             @Override
             public void onSubscribe(Subscription s) {
@@ -188,33 +186,5 @@ final class PipeWriter implements IoLoop.InputPipe {
             registration = null;
         }
         loop.closeFd(fd.intValue());
-    }
-
-    /** The registration on the loop; Netty calls {@code close()} when the loop shuts down. */
-    private final class Handle implements EpollIoHandle, DefaultIoLoop.LoopHandle {
-        @Override
-        public FileDescriptor fd() {
-            return fd;
-        }
-
-        @Override
-        public int fdValue() {
-            return fd.intValue();
-        }
-
-        @Override
-        public void attached(IoRegistration registration) {
-            PipeWriter.this.attached(registration);
-        }
-
-        @Override
-        public void handle(IoRegistration registration, IoEvent event) {
-            flush();
-        }
-
-        @Override
-        public void close() {
-            closeFd();
-        }
     }
 }
