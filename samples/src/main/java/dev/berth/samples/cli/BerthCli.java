@@ -80,6 +80,7 @@ public final class BerthCli {
     public int execute(String... args) {
         CommandLine cli = new CommandLine(new TopCommand(this));
         cli.addSubcommand(new RunCommand(this));
+        cli.addSubcommand(new EventsCommand(this));
         // "berth run ID echo -n hi": everything after the id belongs to the command, options included.
         cli.getSubcommands().get("run").setStopAtPositional(true);
         cli.getCommandSpec().version("berth " + version());

@@ -21,7 +21,7 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code berth run}: creates a task, runs it in the foreground, deletes it and exits with its exit code. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        customSynopsis = {"berth [--namespace NS] run [--rm] [-i] [-e K=V]... [--cwd DIR]",
+        customSynopsis = {"berth [--namespace NS] run [--rm] [-i] [--events] [-e K=V]... [--cwd DIR]",
             "                           ID [--] CMD [ARG...]"},
         description = {
             "Runs a command as a task in the foreground and exits with its exit code.",
@@ -49,6 +49,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = {"-i", "--interactive"}, description = "Forward this command's stdin to the task.")
     boolean interactive;
+
+    @Option(names = "--events", description = "Print the task's lifecycle events to stderr as they happen.")
+    boolean events;
 
     @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set an environment variable (repeatable).")
     List<String> env = new ArrayList<>();
@@ -78,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
             cli.report(e.getMessage());
             return ExitCodes.BERTH_ERROR;
         }
-        return new TaskRun(cli, namespace, spec, interactive).run();
+        return new TaskRun(cli, namespace, spec, interactive, events).run();
     }
 
     private TaskSpec taskSpec() {

@@ -9,6 +9,7 @@ import dev.berth.core.Signal;
 import dev.berth.core.Task;
 import dev.berth.core.TaskService;
 import dev.berth.core.TaskSpec;
+import dev.berth.events.TaskTopics;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -39,10 +40,16 @@ final class TaskRun {
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration EVENTS_TIMEOUT = Duration.ofSeconds(5);
 
     private final BerthCli cli;
     private final TaskSpec spec;
     private final boolean interactive;
+    private final boolean showEvents;
+    private final String namespaceName;
+    /** With {@code --events}: completes once the task's delete event was printed. */
+    private final CompletableFuture<@Nullable Void> eventsShown = new CompletableFuture<>();
+    private volatile Disposable events = Disposables.disposed();
     private final Function<Context, Context> namespace;
     private final AtomicReference<@Nullable Task> task = new AtomicReference<>();
     private final CompletableFuture<@Nullable ExitStatus> exit = new CompletableFuture<>();
@@ -50,10 +57,12 @@ final class TaskRun {
     private final AtomicBoolean cleanupStarted = new AtomicBoolean();
     private final CountDownLatch cleanupDone = new CountDownLatch(1);
 
-    TaskRun(BerthCli cli, String namespace, TaskSpec spec, boolean interactive) {
+    TaskRun(BerthCli cli, String namespace, TaskSpec spec, boolean interactive, boolean showEvents) {
         this.cli = cli;
         this.spec = spec;
         this.interactive = interactive;
+        this.showEvents = showEvents;
+        this.namespaceName = namespace;
         this.namespace = Namespaces.with(namespace);
     }
 
@@ -78,6 +87,9 @@ final class TaskRun {
 
     @SuppressWarnings("try")
     private int runOn(TaskService service) {
+        if (showEvents) {
+            showEvents(service);
+        }
         Task created;
         try {
             created = service.create(spec).contextWrite(namespace).block();
@@ -120,6 +132,20 @@ final class TaskRun {
                 stdin.dispose();
             }
         }
+    }
+
+    /** Prints the task's events to stderr, from before its create to its delete (owned, disposed at clean-up). */
+    private void showEvents(TaskService service) {
+        events = service.events()
+                .subscribe("namespace==" + namespaceName + ",event.container_id==" + spec.id())
+                .takeUntil(e -> e.topic().equals(TaskTopics.DELETE))
+                .subscribe(e -> {
+                    cli.err.println(EventFormat.text(e));
+                    cli.err.flush();
+                }, e -> {
+                    cli.report("events of task " + spec.id() + ": " + messageOf(e));
+                    eventsShown.complete(null);
+                }, () -> eventsShown.complete(null));
     }
 
     private Disposable forwardStdin(Task created) {
@@ -182,10 +208,17 @@ final class TaskRun {
             if (t != null) {
                 try {
                     await(t.delete(true).contextWrite(namespace), DELETE_TIMEOUT, "delete task " + spec.id());
-                } catch (RuntimeException e) {
+                    if (showEvents) {
+                        eventsShown.get(EVENTS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    }
+                } catch (RuntimeException | java.util.concurrent.ExecutionException
+                        | java.util.concurrent.TimeoutException e) {
                     cli.report("cannot delete task " + spec.id() + ": " + messageOf(e));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
             }
+            events.dispose();
             try {
                 await(service.close().contextWrite(namespace), CLOSE_TIMEOUT, "close the task service");
             } catch (RuntimeException e) {

@@ -73,18 +73,25 @@ final class FakeTaskService implements TaskService {
         return Flux.fromIterable(tasks);
     }
 
+    /** Events the fake's subscribers see: every event emitted here, replayed to late subscribers. */
+    final reactor.core.publisher.Sinks.Many<dev.berth.core.Envelope> events =
+            reactor.core.publisher.Sinks.many().replay().all();
+
     @Override
     public dev.berth.core.EventSubscriber events() {
         return new dev.berth.core.EventSubscriber() {
             @Override
-            public reactor.core.publisher.Flux<dev.berth.core.Envelope> subscribe(String... filters) {
-                return reactor.core.publisher.Flux.never();
+            public Flux<dev.berth.core.Envelope> subscribe(String... filters) {
+                return subscribe(dev.berth.core.SubscribeOptions.DEFAULTS, filters);
             }
 
             @Override
-            public reactor.core.publisher.Flux<dev.berth.core.Envelope> subscribe(
-                    dev.berth.core.SubscribeOptions options, String... filters) {
-                return reactor.core.publisher.Flux.never();
+            public Flux<dev.berth.core.Envelope> subscribe(dev.berth.core.SubscribeOptions options,
+                    String... filters) {
+                return Flux.defer(() -> {
+                    dev.berth.events.EventFilter filter = dev.berth.events.EventFilter.parse(filters);
+                    return events.asFlux().filter(filter::test);
+                });
             }
         };
     }
