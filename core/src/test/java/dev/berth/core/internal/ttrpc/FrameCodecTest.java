@@ -88,10 +88,10 @@ class FrameCodecTest {
         EmbeddedChannel channel = new EmbeddedChannel(FrameDecoder.forClient());
         byte[] two = concat(CONNECT_RESPONSE_FRAME, CONNECT_RESPONSE_FRAME);
         channel.writeInbound(Unpooled.wrappedBuffer(two, 0, 3));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         channel.writeInbound(Unpooled.wrappedBuffer(two, 3, two.length - 3));
-        assertThat((Object) channel.readInbound()).isInstanceOf(Frame.class);
-        assertThat((Object) channel.readInbound()).isInstanceOf(Frame.class);
+        assertThat(channel.<Object>readInbound()).isInstanceOf(Frame.class);
+        assertThat(channel.<Object>readInbound()).isInstanceOf(Frame.class);
         assertThat(channel.finish()).isFalse();
     }
 
@@ -105,7 +105,7 @@ class FrameCodecTest {
         assertThat(error.streamId()).isEqualTo(5);
         // Everything after it is discarded, not buffered.
         channel.writeInbound(Unpooled.wrappedBuffer(CONNECT_REQUEST_FRAME));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         channel.finish();
     }
 
@@ -113,13 +113,13 @@ class FrameCodecTest {
     void theLimitIsFourMebibytesOfPayload() {
         EmbeddedChannel channel = new EmbeddedChannel(FrameDecoder.forClient());
         channel.writeInbound(header(Frames.MAX_PAYLOAD, 1, 2));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         channel.writeInbound(Unpooled.wrappedBuffer(new byte[Frames.MAX_PAYLOAD]));
         Frame frame = channel.readInbound();
         assertThat(frame.payload().size()).isEqualTo(Frames.MAX_PAYLOAD);
 
         channel.writeInbound(header(Frames.MAX_PAYLOAD + 1, 3, 2));
-        assertThat((Object) channel.readInbound()).isInstanceOf(FrameError.class);
+        assertThat(channel.<Object>readInbound()).isInstanceOf(FrameError.class);
         channel.finish();
     }
 
@@ -139,7 +139,7 @@ class FrameCodecTest {
                 bytes("00000000 00000001 0200"), CONNECT_REQUEST_FRAME)));
         Frame frame = channel.readInbound();
         assertThat(frame.type()).isEqualTo(Frames.TYPE_REQUEST);
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         channel.finish();
     }
 
@@ -147,7 +147,7 @@ class FrameCodecTest {
     void aFrameCutShortByEndOfStreamIsReportedAsUnavailable() {
         EmbeddedChannel channel = new EmbeddedChannel(FrameDecoder.forServer());
         channel.writeInbound(Unpooled.wrappedBuffer(CONNECT_REQUEST_FRAME, 0, 20));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         channel.close();
         FrameError error = channel.readInbound();
         assertThat(Errors.is(error.error(), ErrorKind.UNAVAILABLE)).isTrue();
@@ -157,9 +157,9 @@ class FrameCodecTest {
     void aCleanEndOfStreamReportsNothing() {
         EmbeddedChannel channel = new EmbeddedChannel(FrameDecoder.forServer());
         channel.writeInbound(Unpooled.wrappedBuffer(CONNECT_REQUEST_FRAME));
-        assertThat((Object) channel.readInbound()).isInstanceOf(Frame.class);
+        assertThat(channel.<Object>readInbound()).isInstanceOf(Frame.class);
         channel.close();
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
     }
 
     private static Frame decodeOne(FrameDecoder decoder, byte[] bytes) {
@@ -167,7 +167,7 @@ class FrameCodecTest {
         channel.writeInbound(Unpooled.wrappedBuffer(bytes));
         Frame frame = channel.readInbound();
         assertThat(frame).isNotNull();
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         assertThat(channel.finish()).isFalse();
         return frame;
     }
