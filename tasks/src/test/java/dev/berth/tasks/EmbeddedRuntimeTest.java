@@ -99,12 +99,16 @@ class EmbeddedRuntimeTest {
 
     @Test
     void aDescendantHoldingThePipeCannotHangTheOutputAfterTheExit() {
+        // The descendant leaves the task's group (setsid), so the end of the task does not take it along. It says
+        // "started" once it has; only then does the init, blocked reading its stdin, get to exit.
+        ProcessSpec spec = ProcessSpec.builder("sh", "-c", "setsid sh -c 'echo started; exec sleep 3' & read line; exit 0")
+                .stdio(Stdio.DEFAULT.withStdinPipe()).build();
         Task task = service(Duration.ofMillis(300), Duration.ofSeconds(5))
-                // setsid: a process that left the task's group, so the task's end does not take it along
-                .create(TaskSpec.process("grandchild", "sh", "-c", "setsid sleep 3 & echo started")).block(WAIT);
+                .create(TaskSpec.of("grandchild", spec)).block(WAIT);
         StepVerifier.create(task.stdout().map(b -> StandardCharsets.UTF_8.decode(b).toString()))
                 .then(() -> task.start().subscribe())
                 .expectNext("started\n")
+                .then(() -> task.closeStdin().subscribe())
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.DEADLINE_EXCEEDED))
                 .verify(WAIT);
         assertThat(task.exit().block(WAIT).isSuccess()).isTrue();
