@@ -1,0 +1,279 @@
+package dev.berth.events;
+
+import dev.berth.core.Envelope;
+import dev.berth.core.ErrorKind;
+import dev.berth.core.Errors;
+import dev.berth.core.SubscribeOptions;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.CoreSubscriber;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Operators;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * One subscriber of a {@link DefaultEventExchange}: its filter, its bounded buffer and the drain loop that hands
+ * buffered events to it on an events worker.
+ *
+ * <p><b>The buffer</b> is a lock-free {@link ConcurrentLinkedQueue} bounded by {@link #size}, a count of the
+ * events in it that nobody has claimed yet. Publishers {@code offer} and then increment the count; whoever takes an
+ * event out (the drain loop, or a publisher dropping the oldest) first claims one by decrementing the count with a
+ * CAS and only then polls. So the queue always holds at least {@code size} unclaimed events, a claimed poll never
+ * comes back empty, and drops are counted exactly. At most {@code bufferSize} events plus one per publisher thread
+ * in the middle of an offer are ever in the queue. A multi-consumer queue is needed because with
+ * {@link SubscribeOptions.Overflow#DROP_OLDEST} a publisher removes the oldest event itself, at once, so memory stays
+ * bounded even while the events thread is busy elsewhere.
+ *
+ * <p><b>Delivery</b> is the classic work-in-progress loop ({@code wip}), run on one {@link Scheduler.Worker} of the
+ * events scheduler: one run at a time, honouring {@code request(n)}, and scheduled only when it can do something
+ * (there is demand, or a terminal signal), so a stalled subscriber costs its publishers no task submission.
+ * Overflow with {@link SubscribeOptions.Overflow#FAIL} fails fast: the error is delivered without waiting for demand,
+ * and whatever was buffered is discarded. Completion waits until the buffered events are delivered.
+ */
+final class ExchangeSubscription implements Subscription, Runnable {
+    private static final Logger log = LoggerFactory.getLogger(ExchangeSubscription.class);
+
+    private static final AtomicIntegerFieldUpdater<ExchangeSubscription> WIP =
+            AtomicIntegerFieldUpdater.newUpdater(ExchangeSubscription.class, "wip");
+    private static final AtomicIntegerFieldUpdater<ExchangeSubscription> SIZE =
+            AtomicIntegerFieldUpdater.newUpdater(ExchangeSubscription.class, "size");
+    private static final AtomicLongFieldUpdater<ExchangeSubscription> REQUESTED =
+            AtomicLongFieldUpdater.newUpdater(ExchangeSubscription.class, "requested");
+    private static final AtomicLongFieldUpdater<ExchangeSubscription> DROPPED =
+            AtomicLongFieldUpdater.newUpdater(ExchangeSubscription.class, "dropped");
+    private static final AtomicReferenceFieldUpdater<ExchangeSubscription, Throwable> ERROR =
+            AtomicReferenceFieldUpdater.newUpdater(ExchangeSubscription.class, Throwable.class, "error");
+    private static final AtomicIntegerFieldUpdater<ExchangeSubscription> CANCELLED =
+            AtomicIntegerFieldUpdater.newUpdater(ExchangeSubscription.class, "cancelled");
+
+    final EventFilter filter;
+    private final CoreSubscriber<? super Envelope> actual;
+    private final DefaultEventExchange exchange;
+    private final Scheduler.Worker worker;
+    private final int capacity;
+    private final boolean dropOldest;
+    private final LongConsumer onDrop;
+    private final ConcurrentLinkedQueue<Envelope> queue = new ConcurrentLinkedQueue<>();
+
+    private volatile int wip;
+    private volatile int size;
+    private volatile long requested;
+    private volatile long dropped;
+    private volatile @Nullable Throwable error;
+    private volatile int cancelled;
+    private volatile boolean done;
+    // Only the drain loop reads and writes it: once set, the loop never runs again (wip never returns to 0).
+    private boolean terminated;
+
+    ExchangeSubscription(CoreSubscriber<? super Envelope> actual, DefaultEventExchange exchange, EventFilter filter,
+            SubscribeOptions options, Scheduler.Worker worker) {
+        this.actual = actual;
+        this.exchange = exchange;
+        this.filter = filter;
+        this.worker = worker;
+        this.capacity = options.bufferSize();
+        this.dropOldest = options.overflow() == SubscribeOptions.Overflow.DROP_OLDEST;
+        this.onDrop = options.onDrop();
+    }
+
+    /** Buffers {@code envelope} for this subscriber; called on a publisher's thread, never blocks. */
+    void offer(Envelope envelope) {
+        if (cancelled != 0 || error != null) {
+            return;
+        }
+        queue.offer(envelope);
+        int s = SIZE.incrementAndGet(this);
+        if (s > capacity) {
+            if (!dropOldest) {
+                fail(Errors.of(ErrorKind.RESOURCE_EXHAUSTED,
+                        "event subscriber fell more than %d events behind (overflow FAIL, filter %s)",
+                        capacity, filter));
+                return;
+            }
+            dropOldest(s);
+        }
+        // Without demand the drain loop could do nothing: skip the task submission. A concurrent request() bumps
+        // `requested` and then signals, so it sees this event (both sides use sequentially consistent atomics).
+        if (requested != 0) {
+            signal();
+        }
+    }
+
+    // Claim one unclaimed event by CAS, then remove the oldest. A concurrent take by the drain loop may get there
+    // first, leaving the buffer within bounds; then there is nothing to drop.
+    private void dropOldest(int observed) {
+        int s = observed;
+        while (s > capacity) {
+            if (SIZE.compareAndSet(this, s, s - 1)) {
+                if (queue.poll() != null) {
+                    long total = DROPPED.incrementAndGet(this);
+                    exchange.countDrop();
+                    try {
+                        onDrop.accept(total);
+                    } catch (RuntimeException e) {
+                        log.warn("onDrop callback of event subscriber (filter {}) failed", filter, e);
+                    }
+                }
+                return;
+            }
+            s = size;
+        }
+    }
+
+    /** Fails this subscription with {@code e} (first failure wins) and removes it from the exchange. */
+    void fail(Throwable e) {
+        if (ERROR.compareAndSet(this, null, e)) {
+            exchange.remove(this);
+            signal();
+        }
+    }
+
+    /** Completes this subscription once its buffered events are delivered; called when the exchange closes. */
+    void complete() {
+        done = true;
+        signal();
+    }
+
+    @Override
+    public void request(long n) {
+        if (Operators.validate(n)) {
+            Operators.addCap(REQUESTED, this, n);
+            signal();
+        }
+    }
+
+    @Override
+    public void cancel() {
+        if (CANCELLED.compareAndSet(this, 0, 1)) {
+            exchange.remove(this);
+            // The drain loop clears the buffer and disposes the worker on its own thread: disposing a worker from
+            // another thread interrupts a run in progress.
+            signal();
+        }
+    }
+
+    boolean isCancelled() {
+        return cancelled != 0;
+    }
+
+    /** The events buffered now (for tests). */
+    int buffered() {
+        return size;
+    }
+
+    /** The events this subscription has lost to DROP_OLDEST so far. */
+    long dropped() {
+        return dropped;
+    }
+
+    private void signal() {
+        if (WIP.getAndIncrement(this) != 0) {
+            return;
+        }
+        try {
+            worker.schedule(this);
+        } catch (RejectedExecutionException e) {
+            // The events scheduler is disposed, so nothing can deliver anymore. We own the drain (wip > 0 for good),
+            // so end the subscription here, on the caller's thread.
+            exchange.remove(this);
+            queue.clear();
+            if (cancelled == 0) {
+                actual.onError(Operators.onRejectedExecution(e, actual.currentContext()));
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        if (terminated) {
+            return;
+        }
+        int missed = 1;
+        for (;;) {
+            long r = requested;
+            long e = 0L;
+            for (;;) {
+                if (cancelled != 0) {
+                    terminate();
+                    return;
+                }
+                Throwable ex = error;
+                if (ex != null) {
+                    terminate();
+                    actual.onError(ex);
+                    return;
+                }
+                // Read `done` before looking at the buffer: close() sets it only after every publisher that got
+                // past the closed check has finished offering, so done + empty means nothing more will come.
+                boolean d = done;
+                if (e == r) {
+                    if (d && size == 0) {
+                        terminate();
+                        actual.onComplete();
+                        return;
+                    }
+                    break;
+                }
+                Envelope v = take();
+                if (v == null) {
+                    if (d) {
+                        terminate();
+                        actual.onComplete();
+                        return;
+                    }
+                    break;
+                }
+                try {
+                    actual.onNext(v);
+                } catch (Throwable t) {
+                    Exceptions.throwIfFatal(t);
+                    cancel();
+                    terminate();
+                    actual.onError(Operators.onOperatorError(this, t, v, actual.currentContext()));
+                    return;
+                }
+                e++;
+            }
+            if (e != 0L && r != Long.MAX_VALUE) {
+                REQUESTED.addAndGet(this, -e);
+            }
+            missed = WIP.addAndGet(this, -missed);
+            if (missed == 0) {
+                return;
+            }
+        }
+    }
+
+    private @Nullable Envelope take() {
+        for (;;) {
+            int s = size;
+            if (s == 0) {
+                return null;
+            }
+            if (SIZE.compareAndSet(this, s, s - 1)) {
+                return queue.poll();
+            }
+        }
+    }
+
+    private void terminate() {
+        terminated = true;
+        exchange.remove(this);
+        queue.clear();
+        worker.dispose();
+    }
+
+    @Override
+    public String toString() {
+        return "ExchangeSubscription[filter=" + filter + ", buffered=" + size + "/" + capacity + ", dropped="
+                + dropped + "]";
+    }
+}
