@@ -28,13 +28,14 @@ import reactor.core.scheduler.Scheduler;
  * event out (the drain loop, or a publisher dropping the oldest) first claims one by decrementing the count with a
  * CAS and only then polls. So the queue always holds at least {@code size} unclaimed events, a claimed poll never
  * comes back empty, and drops are counted exactly. At most {@code bufferSize} events plus one per publisher thread
- * in the middle of an offer are ever in the queue. A multi-consumer queue is needed because with
+ * in the middle of an offer are ever in the queue. The drain loop claims a batch (up to the demand left) with one CAS. A multi-consumer queue is needed because with
  * {@link SubscribeOptions.Overflow#DROP_OLDEST} a publisher removes the oldest event itself, at once, so memory stays
  * bounded even while the events thread is busy elsewhere.
  *
  * <p><b>Delivery</b> is the classic work-in-progress loop ({@code wip}), run on one {@link Scheduler.Worker} of the
- * events scheduler: one run at a time, honouring {@code request(n)}, and scheduled only when it can do something
- * (there is demand, or a terminal signal), so a stalled subscriber costs its publishers no task submission.
+ * events scheduler: one run at a time, honouring {@code request(n)}, and woken only when it may be idle and can do
+ * something (the buffer goes from empty to not empty while there is demand, a request, a terminal signal), so a busy
+ * or stalled subscriber costs its publishers no task submission and no {@code wip} update.
  * Overflow with {@link SubscribeOptions.Overflow#FAIL} fails fast: the error is delivered without waiting for demand,
  * and whatever was buffered is discarded. Completion waits until the buffered events are delivered.
  */
@@ -100,9 +101,12 @@ final class ExchangeSubscription implements Subscription, Runnable {
             }
             dropOldest(s);
         }
-        // Without demand the drain loop could do nothing: skip the task submission. A concurrent request() bumps
-        // `requested` and then signals, so it sees this event (both sides use sequentially consistent atomics).
-        if (requested != 0) {
+        // Wake the drain loop only when it may be idle for want of events: it leaves (with demand left) only
+        // after seeing size 0, so the publisher that takes size from 0 to 1 signals, and the others need not pay
+        // the wip increment. Without demand it could do nothing: a later request() bumps `requested` and then
+        // signals, and sees this event (both sides use sequentially consistent atomics). Drops never empty the
+        // buffer (they leave `capacity` events), so they never need the wake-up either.
+        if (s == 1 && requested != 0) {
             signal();
         }
     }
@@ -197,6 +201,8 @@ final class ExchangeSubscription implements Subscription, Runnable {
             return;
         }
         int missed = 1;
+        // Claimed but not yet polled; never more than the demand left, so it is back to 0 before e reaches r.
+        int claimed = 0;
         for (;;) {
             long r = requested;
             long e = 0L;
@@ -222,14 +228,22 @@ final class ExchangeSubscription implements Subscription, Runnable {
                     }
                     break;
                 }
-                Envelope v = take();
-                if (v == null) {
-                    if (d) {
-                        terminate();
-                        actual.onComplete();
-                        return;
+                if (claimed == 0) {
+                    claimed = claim(r - e);
+                    if (claimed == 0) {
+                        if (d) {
+                            terminate();
+                            actual.onComplete();
+                            return;
+                        }
+                        break;
                     }
-                    break;
+                }
+                Envelope v = queue.poll();
+                claimed--;
+                if (v == null) {
+                    // Only a terminal clear() empties the queue under a claim; the checks above end the loop.
+                    continue;
                 }
                 try {
                     actual.onNext(v);
@@ -252,14 +266,16 @@ final class ExchangeSubscription implements Subscription, Runnable {
         }
     }
 
-    private @Nullable Envelope take() {
+    // Claims up to `max` buffered events at once (one CAS for a whole batch): they are then this loop's to poll.
+    private int claim(long max) {
         for (;;) {
             int s = size;
             if (s == 0) {
-                return null;
+                return 0;
             }
-            if (SIZE.compareAndSet(this, s, s - 1)) {
-                return queue.poll();
+            int k = (int) Math.min(s, max);
+            if (SIZE.compareAndSet(this, s, s - k)) {
+                return k;
             }
         }
     }
