@@ -26,7 +26,10 @@ import reactor.core.publisher.Sinks;
 
 /**
  * The in-memory {@link EventExchange}: a copy-on-write array of subscriptions, each with its own bounded buffer and
- * drain loop on the events scheduler (see {@link ExchangeSubscription}).
+ * drain loop (see {@link ExchangeSubscription}), the drain loops run in turns by one {@link Dispatcher} task on the
+ * events scheduler. One task for all subscriptions means one wake-up of the events thread per burst of events,
+ * whatever the fan-out; it also means one exchange delivers on one events thread at a time, which is what
+ * {@link RuntimeSchedulers#create} gives it anyway (a single events thread).
  *
  * <p>Why not one {@code Sinks.many().multicast()} with {@code onBackpressureBuffer().publishOn(events)} per
  * subscriber: a multicast sink must be fed by one thread at a time ({@code tryEmitNext} fails with
@@ -55,7 +58,7 @@ final class DefaultEventExchange implements EventExchange {
     private static final AtomicLongFieldUpdater<DefaultEventExchange> STATE =
             AtomicLongFieldUpdater.newUpdater(DefaultEventExchange.class, "state");
 
-    private final RuntimeSchedulers schedulers;
+    private final Dispatcher dispatcher;
     private final Clock clock;
     private final LongAdder dropped = new LongAdder();
     private final Sinks.Empty<Void> closed = Sinks.empty();
@@ -67,7 +70,7 @@ final class DefaultEventExchange implements EventExchange {
     private volatile long state;
 
     DefaultEventExchange(RuntimeSchedulers schedulers, Clock clock) {
-        this.schedulers = Objects.requireNonNull(schedulers, "schedulers");
+        this.dispatcher = new Dispatcher(Objects.requireNonNull(schedulers, "schedulers").events());
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
@@ -287,12 +290,13 @@ final class DefaultEventExchange implements EventExchange {
                 return;
             }
             ExchangeSubscription sub = new ExchangeSubscription(actual, exchange, parsed, options,
-                    exchange.schedulers.events().createWorker());
+                    exchange.dispatcher);
             actual.onSubscribe(sub);
             if (!exchange.add(sub)) {
                 sub.complete();
             }
-            // A cancel inside onSubscribe ran before the add: take the subscription out again.
+            // A cancel (or a refusal by the events scheduler) inside onSubscribe ran before the add: take the
+            // subscription out again.
             if (sub.isCancelled()) {
                 exchange.remove(sub);
             }

@@ -17,29 +17,31 @@ import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Operators;
-import reactor.core.scheduler.Scheduler;
 
 /**
  * One subscriber of a {@link DefaultEventExchange}: its filter, its bounded buffer and the drain loop that hands
- * buffered events to it on an events worker.
+ * buffered events to it on the events scheduler.
  *
  * <p><b>The buffer</b> is a lock-free {@link ConcurrentLinkedQueue} bounded by {@link #size}, a count of the
- * events in it that nobody has claimed yet. Publishers {@code offer} and then increment the count; whoever takes an
- * event out (the drain loop, or a publisher dropping the oldest) first claims one by decrementing the count with a
+ * events in it that nobody has claimed yet. Publishers {@code offer} and then increment the count; whoever takes
+ * events out (the drain loop, or a publisher dropping the oldest) first claims them by decrementing the count with a
  * CAS and only then polls. So the queue always holds at least {@code size} unclaimed events, a claimed poll never
  * comes back empty, and drops are counted exactly. At most {@code bufferSize} events plus one per publisher thread
- * in the middle of an offer are ever in the queue. The drain loop claims a batch (up to the demand left) with one CAS. A multi-consumer queue is needed because with
- * {@link SubscribeOptions.Overflow#DROP_OLDEST} a publisher removes the oldest event itself, at once, so memory stays
- * bounded even while the events thread is busy elsewhere.
+ * in the middle of an offer are ever in the queue. The drain loop claims a batch (up to the demand left) with one
+ * CAS. A multi-consumer queue is needed because with {@link SubscribeOptions.Overflow#DROP_OLDEST} a publisher
+ * removes the oldest event itself, at once, so memory stays bounded even while the events thread is busy elsewhere.
  *
- * <p><b>Delivery</b> is the classic work-in-progress loop ({@code wip}), run on one {@link Scheduler.Worker} of the
- * events scheduler: one run at a time, honouring {@code request(n)}, and woken only when it may be idle and can do
- * something (the buffer goes from empty to not empty while there is demand, a request, a terminal signal), so a busy
- * or stalled subscriber costs its publishers no task submission and no {@code wip} update.
- * Overflow with {@link SubscribeOptions.Overflow#FAIL} fails fast: the error is delivered without waiting for demand,
- * and whatever was buffered is discarded. Completion waits until the buffered events are delivered.
+ * <p><b>Delivery</b> is the classic work-in-progress loop ({@code wip}), run by the exchange's {@link Dispatcher} on
+ * the events scheduler in turns of at most {@value #TURN} events: one run at a time, honouring {@code request(n)},
+ * and woken only when it may be idle and can do something (the buffer goes from empty to not empty while there is
+ * demand, a request, a terminal signal), so a busy or stalled subscriber costs its publishers no task submission
+ * and no {@code wip} update. Overflow with {@link SubscribeOptions.Overflow#FAIL} fails fast: the error is delivered
+ * without waiting for demand, and whatever was buffered is discarded. Completion waits until the buffered events
+ * are delivered.
  */
 final class ExchangeSubscription implements Subscription, Runnable {
+    /** The most events delivered in one turn before the other subscriptions of the exchange get theirs. */
+    static final int TURN = 256;
     private static final Logger log = LoggerFactory.getLogger(ExchangeSubscription.class);
 
     private static final AtomicIntegerFieldUpdater<ExchangeSubscription> WIP =
@@ -58,7 +60,7 @@ final class ExchangeSubscription implements Subscription, Runnable {
     final EventFilter filter;
     private final CoreSubscriber<? super Envelope> actual;
     private final DefaultEventExchange exchange;
-    private final Scheduler.Worker worker;
+    private final Dispatcher dispatcher;
     private final int capacity;
     private final boolean dropOldest;
     private final LongConsumer onDrop;
@@ -71,15 +73,18 @@ final class ExchangeSubscription implements Subscription, Runnable {
     private volatile @Nullable Throwable error;
     private volatile int cancelled;
     private volatile boolean done;
-    // Only the drain loop reads and writes it: once set, the loop never runs again (wip never returns to 0).
+    // Only the drain loop reads and writes these (its runs are serialized by wip and the dispatcher).
+    // Once terminated, the loop never runs again (wip never returns to 0).
     private boolean terminated;
+    // Claimed but not yet polled; never more than the demand left, so it is back to 0 before that demand is met.
+    private int claimed;
 
     ExchangeSubscription(CoreSubscriber<? super Envelope> actual, DefaultEventExchange exchange, EventFilter filter,
-            SubscribeOptions options, Scheduler.Worker worker) {
+            SubscribeOptions options, Dispatcher dispatcher) {
         this.actual = actual;
         this.exchange = exchange;
         this.filter = filter;
-        this.worker = worker;
+        this.dispatcher = dispatcher;
         this.capacity = options.bufferSize();
         this.dropOldest = options.overflow() == SubscribeOptions.Overflow.DROP_OLDEST;
         this.onDrop = options.onDrop();
@@ -158,8 +163,7 @@ final class ExchangeSubscription implements Subscription, Runnable {
     public void cancel() {
         if (CANCELLED.compareAndSet(this, 0, 1)) {
             exchange.remove(this);
-            // The drain loop clears the buffer and disposes the worker on its own thread: disposing a worker from
-            // another thread interrupts a run in progress.
+            // The drain loop clears the buffer: it may be running right now, and it alone polls.
             signal();
         }
     }
@@ -179,30 +183,34 @@ final class ExchangeSubscription implements Subscription, Runnable {
     }
 
     private void signal() {
-        if (WIP.getAndIncrement(this) != 0) {
-            return;
-        }
-        try {
-            worker.schedule(this);
-        } catch (RejectedExecutionException e) {
-            // The events scheduler is disposed, so nothing can deliver anymore. We own the drain (wip > 0 for good),
-            // so end the subscription here, on the caller's thread.
-            exchange.remove(this);
-            queue.clear();
-            if (cancelled == 0) {
-                actual.onError(Operators.onRejectedExecution(e, actual.currentContext()));
-            }
+        if (WIP.getAndIncrement(this) == 0) {
+            dispatcher.submit(this);
         }
     }
 
+    /**
+     * Ends this subscription because the events scheduler refused the drain task; called by the dispatcher, which
+     * then owns this drain (wip stays above 0 for good).
+     */
+    void rejected(RejectedExecutionException e) {
+        terminated = true;
+        // Marked cancelled too, so that a subscription refused while still in onSubscribe is never registered.
+        boolean wasCancelled = CANCELLED.getAndSet(this, 1) != 0;
+        exchange.remove(this);
+        queue.clear();
+        if (!wasCancelled) {
+            actual.onError(Operators.onRejectedExecution(e, actual.currentContext()));
+        }
+    }
+
+    /** One turn of the drain loop, run by the {@link Dispatcher}. */
     @Override
     public void run() {
         if (terminated) {
             return;
         }
         int missed = 1;
-        // Claimed but not yet polled; never more than the demand left, so it is back to 0 before e reaches r.
-        int claimed = 0;
+        int budget = TURN;
         for (;;) {
             long r = requested;
             long e = 0L;
@@ -221,12 +229,21 @@ final class ExchangeSubscription implements Subscription, Runnable {
                 // past the closed check has finished offering, so done + empty means nothing more will come.
                 boolean d = done;
                 if (e == r) {
-                    if (d && size == 0) {
+                    if (d && size == 0 && claimed == 0) {
                         terminate();
                         actual.onComplete();
                         return;
                     }
                     break;
+                }
+                if (budget == 0) {
+                    // Turn over: let the exchange's other subscriptions go first. wip stays above 0, so nobody
+                    // else submits this one meanwhile; the dispatcher will run it again.
+                    if (e != 0L && r != Long.MAX_VALUE) {
+                        REQUESTED.addAndGet(this, -e);
+                    }
+                    dispatcher.submit(this);
+                    return;
                 }
                 if (claimed == 0) {
                     claimed = claim(r - e);
@@ -255,6 +272,7 @@ final class ExchangeSubscription implements Subscription, Runnable {
                     return;
                 }
                 e++;
+                budget--;
             }
             if (e != 0L && r != Long.MAX_VALUE) {
                 REQUESTED.addAndGet(this, -e);
@@ -284,7 +302,6 @@ final class ExchangeSubscription implements Subscription, Runnable {
         terminated = true;
         exchange.remove(this);
         queue.clear();
-        worker.dispose();
     }
 
     @Override

@@ -25,6 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -432,6 +433,35 @@ class DefaultEventExchangeTest {
                         || Errors.kindOf(e) == ErrorKind.NOT_IMPLEMENTED)
                 .verify(TIMEOUT);
         assertThat(exchange.subscriberCount()).isZero();
+    }
+
+    @Test
+    void aDisposedEventsSchedulerFailsTheSubscriptionInsteadOfLeavingItHanging() {
+        schedulers.dispose();
+        StepVerifier.create(exchange.subscribe())
+                .expectError(RejectedExecutionException.class)
+                .verify(TIMEOUT);
+        assertThat(exchange.subscriberCount()).isZero();
+    }
+
+    @Test
+    void aSubscriberFarBehindIsServedInTurnsAndGetsEverythingInOrder() {
+        int total = 10 * ExchangeSubscription.TURN + 7;
+        StepVerifier other = StepVerifier.create(exchange.subscribe(SubscribeOptions.failWhenFull(total))
+                        .map(DefaultEventExchangeTest::pid))
+                .expectNextSequence(range(0, total))
+                .thenCancel()
+                .verifyLater();
+        StepVerifier.create(exchange.subscribe(SubscribeOptions.failWhenFull(total))
+                        .map(DefaultEventExchangeTest::pid), 0)
+                .then(() -> emitPids(0, total))
+                .thenRequest(3)
+                .expectNext(0, 1, 2)
+                .thenRequest(Long.MAX_VALUE)
+                .expectNextSequence(range(3, total))
+                .thenCancel()
+                .verify(TIMEOUT);
+        other.verify(TIMEOUT);
     }
 
     @Test
