@@ -26,15 +26,17 @@ import reactor.core.publisher.Sinks;
 
 /**
  * The in-memory {@link EventExchange}: a copy-on-write array of subscriptions, each with its own bounded buffer and
- * drain loop (see {@link ExchangeSubscription}), the drain loops run in turns by one {@link Dispatcher} task on the
- * events scheduler. One task for all subscriptions means one wake-up of the events thread per burst of events,
+ * drain loop (see {@link ExchangeSubscription}); one {@link Dispatcher} task on the events scheduler runs the drain
+ * loops in turns. One task for all subscriptions means one wake-up of the events thread per burst of events,
  * whatever the fan-out; it also means one exchange delivers on one events thread at a time, which is what
  * {@link RuntimeSchedulers#create} gives it anyway (a single events thread).
  *
- * <p>Why not one {@code Sinks.many().multicast()} with {@code onBackpressureBuffer().publishOn(events)} per
- * subscriber: a multicast sink must be fed by one thread at a time ({@code tryEmitNext} fails with
- * {@code FAIL_NON_SERIALIZED} under concurrent publishers, so the placeholder took a lock), and it tests every
- * subscriber's filter on the publisher's thread anyway. Here {@link #emit(Envelope)} reads the array once, tests each
+ * <p>Why not STYLE §3's {@code Sinks.many().multicast().directBestEffort()} with
+ * {@code onBackpressureBuffer().publishOn(events)} per subscriber: a sink must be fed by one thread at a time
+ * ({@code tryEmitNext} fails with {@code FAIL_NON_SERIALIZED} under concurrent publishers, so the placeholder took a
+ * lock, and a busy-looping {@code emitNext} would spin), and {@code publishOn} costs a task submission per
+ * subscriber per burst (the benchmarks in {@code benchmarks/EVENTS-RESULTS.md} compare both). The sink would test every subscriber's filter on
+ * the publisher's thread anyway. Here {@link #emit(Envelope)} reads the array once, tests each
  * filter on the calling thread (sharing one lazily decoded {@link EventPayload} across filters, so events a
  * subscriber does not want cost it no buffer space), and offers the event to each matching subscriber's lock-free
  * queue. Nothing is locked, nothing waits on a subscriber, and with no subscriber the event is dropped.
