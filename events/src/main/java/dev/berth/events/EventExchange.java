@@ -38,16 +38,21 @@ public interface EventExchange extends EventSubscriber, AsyncCloseable {
     Mono<Void> forward(Envelope envelope);
 
     /**
-     * Publishes at once, on the calling thread, without blocking: the form runtimes use on their event loops.
+     * Publishes at once, on the calling thread, without blocking: the form runtimes use on their event loops. Safe
+     * to call from any number of threads at once; each thread's events reach each subscriber in the order it
+     * emitted them. When this returns, the event is in every matching subscriber's buffer (a subscriber whose
+     * buffer was full has dropped its oldest event or failed, as its overflow policy says).
      *
-     * @throws dev.berth.core.BerthException INVALID_ARGUMENT for an invalid namespace or topic
+     * @throws dev.berth.core.BerthException INVALID_ARGUMENT for an invalid namespace or topic, UNAVAILABLE after
+     *     close
      */
     void emit(String namespace, String topic, Message event);
 
     /**
-     * Forwards at once, on the calling thread, without blocking.
+     * Forwards at once, on the calling thread, without blocking, keeping the envelope's namespace and timestamp.
      *
-     * @throws dev.berth.core.BerthException INVALID_ARGUMENT for an invalid envelope
+     * @throws dev.berth.core.BerthException INVALID_ARGUMENT for an invalid namespace or topic or a payload with no
+     *     type URL (containerd cannot handle an unset event), UNAVAILABLE after close
      */
     void emit(Envelope envelope);
 
@@ -55,9 +60,12 @@ public interface EventExchange extends EventSubscriber, AsyncCloseable {
     long droppedEvents();
 
     /**
-     * Completes every subscription and refuses further publishing with UNAVAILABLE.
+     * Completes every subscription, each after delivering the events it had buffered, and refuses further
+     * publishing with UNAVAILABLE. Every emit that returned normally before is delivered first. Subscriptions made
+     * after close complete at once.
      *
-     * @return a cold Mono completing when done
+     * @return a cold Mono completing once every subscription has been told to complete (delivery of what they
+     *     buffered goes on at the subscribers' pace); closing again completes at once
      */
     @Override
     Mono<Void> close();

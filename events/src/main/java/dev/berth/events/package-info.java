@@ -1,7 +1,8 @@
 /**
  * Berth's events: containerd's event payloads and envelope (generated from this module's {@code .proto} files into
  * {@code dev.berth.events.proto.*}) and {@link dev.berth.events.EventTypes}, which packs them into
- * {@code google.protobuf.Any} the way containerd does. API.
+ * {@code google.protobuf.Any} the way containerd does; the {@link dev.berth.events.EventExchange} every lifecycle event
+ * goes through, and {@link dev.berth.events.OrderedHandler} for handling events in order per task. API.
  */
 @NullMarked
 package dev.berth.events;
