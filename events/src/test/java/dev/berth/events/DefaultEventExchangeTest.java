@@ -428,9 +428,7 @@ class DefaultEventExchangeTest {
     void aFilterThatDoesNotParseFailsTheSubscriptionAndRegistersNothing() {
         Flux<Envelope> events = exchange.subscribe("topic==");
         StepVerifier.create(events)
-                // INVALID_ARGUMENT once the parser lands; the placeholder parser answers NOT_IMPLEMENTED.
-                .expectErrorMatches(e -> Errors.kindOf(e) == ErrorKind.INVALID_ARGUMENT
-                        || Errors.kindOf(e) == ErrorKind.NOT_IMPLEMENTED)
+                .expectErrorMatches(e -> Errors.kindOf(e) == ErrorKind.INVALID_ARGUMENT)
                 .verify(TIMEOUT);
         assertThat(exchange.subscriberCount()).isZero();
     }
