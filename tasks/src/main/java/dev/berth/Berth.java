@@ -14,7 +14,8 @@ public final class Berth {
 
     /**
      * A task service running plain host processes inside this JVM (the embedded runtime): no root, no daemon, no
-     * shim process. Each task leads its own process group and inherits the JVM's environment. Close the service
+     * shim process. Each task leads its own process group, inherits the JVM's environment, and ends with its init
+     * process: what is left of its group is killed then, as a container's pid namespace would be. Close the service
      * when done: closing ends every task it still owns (SIGTERM, a grace period, SIGKILL).
      *
      * @throws dev.berth.core.BerthException NOT_IMPLEMENTED off Linux, UNAVAILABLE without native epoll
