@@ -66,7 +66,7 @@ class TtrpcClientServerTest {
     void aCallRoundTripsThroughTheServer() {
         StepVerifier.create(call("Echo", "hello"))
                 .expectNext("hello")
-                .verifyComplete();
+                .expectComplete().verify(WAIT);
         assertThat(client.pendingCalls()).isZero();
     }
 
