@@ -45,7 +45,7 @@ final class DefaultTaskManager implements TaskManager {
         config.runtimes().forEach(r -> runtimes.put(r.runtime(), r));
         this.defaultRuntime = config.runtimes().get(0).runtime();
         this.exchange = config.exchange() != null ? config.exchange()
-                : EventExchange.create(config.schedulers(), java.time.Clock.systemUTC());
+                : EventExchange.create(config.schedulers(), config.clock());
         this.closing = Mono.defer(this::shutdown).cache(); // hot on purpose: close runs once, later calls wait
     }
 

@@ -5,6 +5,7 @@ import dev.berth.core.RuntimeSchedulers;
 import dev.berth.events.EventExchange;
 import dev.berth.shims.ShimManager;
 import org.jspecify.annotations.Nullable;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,9 +19,10 @@ import java.util.Objects;
  * @param stopGrace how long {@code close()} waits after SIGTERM before SIGKILL
  * @param ownsSchedulers whether closing the manager disposes {@code schedulers}
  * @param exchange the exchange lifecycle events go to, closed with the manager; {@code null} makes a new one
+ * @param clock the clock stamping the events of a new exchange
  */
 public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers schedulers, Duration stopGrace,
-        boolean ownsSchedulers, @Nullable EventExchange exchange) {
+        boolean ownsSchedulers, @Nullable EventExchange exchange, Clock clock) {
     /** The default grace period between SIGTERM and SIGKILL when the service closes. */
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
 
@@ -31,6 +33,7 @@ public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers sc
         }
         Objects.requireNonNull(schedulers, "schedulers");
         Objects.requireNonNull(stopGrace, "stopGrace");
+        Objects.requireNonNull(clock, "clock");
     }
 
     /** A builder whose default runtime is {@code defaultRuntime}. */
@@ -45,6 +48,7 @@ public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers sc
         private Duration stopGrace = DEFAULT_STOP_GRACE;
         private boolean ownsSchedulers;
         private @Nullable EventExchange exchange;
+        private Clock clock = Clock.systemUTC();
 
         Builder(ShimManager defaultRuntime, RuntimeSchedulers schedulers) {
             runtimes.add(Objects.requireNonNull(defaultRuntime, "defaultRuntime"));
@@ -75,8 +79,14 @@ public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers sc
             return this;
         }
 
+        /** Sets the clock that stamps events when the manager makes its own exchange (UTC by default). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
         public TaskManagerConfig build() {
-            return new TaskManagerConfig(runtimes, schedulers, stopGrace, ownsSchedulers, exchange);
+            return new TaskManagerConfig(runtimes, schedulers, stopGrace, ownsSchedulers, exchange, clock);
         }
     }
 }
