@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -34,6 +35,7 @@ final class ShimStart {
     static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
     static final String UNIX_SCHEME = "unix://";
     private static final File DEV_NULL = new File("/dev/null");
+    private static final Object CANCELLED = new Object();
 
     /**
      * What every invocation of one shim binary shares.
@@ -136,8 +138,8 @@ final class ShimStart {
      * @return a cold Mono emitting the shim's socket path once {@code start} has exited 0, on {@code syscalls()}.
      *     Fails with INTERNAL (the shim's stderr in the message) for a non-zero exit or unusable output,
      *     UNAVAILABLE if the binary cannot be run, DEADLINE_EXCEEDED after the configured timeout (measured on
-     *     {@code timer()}). On timeout and on cancel the {@code start} process is killed before the signal goes on;
-     *     a daemon it already spawned is not (find it through the bundle's {@code address} file or run
+     *     {@code timer()}). On timeout the {@code start} process is killed and reaped before the error goes on; on
+     *     cancel it is sent SIGKILL. A daemon it already spawned is not killed (find it through the bundle's {@code address} file or run
      *     {@link #delete}).
      */
     Mono<String> start(Bundle bundle) {
@@ -189,18 +191,37 @@ final class ShimStart {
     }
 
     private Mono<Output> run(Bundle bundle, List<String> argv, String action) {
-        return Mono.usingWhen(
-                Mono.fromCallable(() -> spawn(bundle, argv, action)).subscribeOn(schedulers.syscalls()),
-                process -> Mono.zip(readAll(process.getInputStream()), readAll(process.getErrorStream()))
-                        .flatMap(out -> Mono.fromCallable(() -> new Output(out.getT1(),
-                                        new String(out.getT2(), StandardCharsets.UTF_8), process.waitFor()))
-                                .subscribeOn(schedulers.syscalls()))
-                        .timeout(config.timeout(), Mono.error(() -> Errors.deadlineExceeded(
-                                "shim %s for %s/%s did not finish within %s", action, bundle.namespace(),
-                                bundle.id(), config.timeout())), schedulers.timer()),
-                process -> Mono.empty(),
-                (process, error) -> kill(process, bundle, action),
-                process -> kill(process, bundle, action));
+        return Mono.defer(() -> {
+            // Per subscription: the spawned process, or CANCELLED once the attempt is abandoned. The timeout is
+            // armed at subscription (before the spawn), so a spawn that finishes after it fired kills its own
+            // process instead of leaking it.
+            AtomicReference<Object> slot = new AtomicReference<>();
+            return Mono.fromCallable(() -> {
+                        Process process = spawn(bundle, argv, action);
+                        if (!slot.compareAndSet(null, process)) {
+                            process.destroyForcibly();
+                            return null;
+                        }
+                        return process;
+                    })
+                    .subscribeOn(schedulers.syscalls())
+                    .flatMap(process -> Mono.zip(readAll(process.getInputStream()),
+                                    readAll(process.getErrorStream()))
+                            .flatMap(out -> Mono.fromCallable(() -> new Output(out.getT1(),
+                                            new String(out.getT2(), StandardCharsets.UTF_8), process.waitFor()))
+                                    .subscribeOn(schedulers.syscalls())))
+                    .timeout(config.timeout(), Mono.error(() -> Errors.deadlineExceeded(
+                            "shim %s for %s/%s did not finish within %s", action, bundle.namespace(),
+                            bundle.id(), config.timeout())), schedulers.timer())
+                    // On error (the timeout included) the process is killed and reaped before the error goes on.
+                    .onErrorResume(e -> kill(slot, bundle, action).then(Mono.error(e)))
+                    // Cancel cannot wait: send SIGKILL; the reader threads then see EOF and end.
+                    .doOnCancel(() -> {
+                        if (slot.getAndSet(CANCELLED) instanceof Process process) {
+                            process.destroyForcibly();
+                        }
+                    });
+        });
     }
 
     private Process spawn(Bundle bundle, List<String> argv, String action) {
@@ -226,21 +247,22 @@ final class ShimStart {
         }).subscribeOn(schedulers.syscalls());
     }
 
-    /** Kills a {@code start}/{@code delete} process that timed out or was cancelled, and waits for it. */
-    private Mono<Void> kill(Process process, Bundle bundle, String action) {
+    /** Kills and reaps the attempt's process, if it has one; a later spawn kills its own. Never fails. */
+    private Mono<Void> kill(AtomicReference<Object> slot, Bundle bundle, String action) {
         return Mono.<Void>fromRunnable(() -> {
-                    process.destroyForcibly();
-                    try {
-                        process.waitFor();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
+                    if (slot.getAndSet(CANCELLED) instanceof Process process) {
+                        process.destroyForcibly();
+                        try {
+                            process.waitFor();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
                     }
                 })
                 .subscribeOn(schedulers.syscalls())
                 .timeout(KILL_TIMEOUT, schedulers.timer())
                 .onErrorResume(e -> {
-                    log.warn("[{}/{}] killing shim {} (pid {}) failed", bundle.namespace(), bundle.id(), action,
-                            process.pid(), e);
+                    log.warn("[{}/{}] killing shim {} failed", bundle.namespace(), bundle.id(), action, e);
                     return Mono.empty();
                 });
     }
