@@ -87,6 +87,11 @@ class RealShimTest {
                     System.err.println("killing stray shim " + stray.pid());
                     stray.destroyForcibly();
                 }
+                // A SIGKILLed shim leaves its socket in /run/containerd/s (spec 3.3): remove ours.
+                Path addressFile = state.resolve(NS).resolve("web").resolve("address");
+                if (Files.exists(addressFile)) {
+                    Files.deleteIfExists(Path.of(ShimStart.parseAddress(Files.readString(addressFile))));
+                }
             }
             fds.forEach(sys::close);
         } finally {
