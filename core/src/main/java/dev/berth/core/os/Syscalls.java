@@ -65,6 +65,13 @@ public interface Syscalls {
     /** The process group of {@code pid}. */
     int processGroup(int pid);
 
+    /**
+     * Creates the FIFO {@code path} with {@code mode} (less the umask).
+     *
+     * @throws BerthException ALREADY_EXISTS if {@code path} exists, NOT_FOUND if its directory does not
+     */
+    void mkfifo(String path, int mode);
+
     /** {@code open(2)} flags used by Berth. */
     final class OpenFlags {
         public static final int O_RDONLY = 0;

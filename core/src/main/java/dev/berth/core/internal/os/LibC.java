@@ -55,5 +55,7 @@ public interface LibC {
 
     int getpgid(int pid);
 
+    int mkfifo(String path, int mode);
+
     String strerror(int errno);
 }

@@ -185,6 +185,11 @@ public final class NativeSyscalls implements Syscalls {
         return check(libc.getpgid(pid), "getpgid(%d)", pid);
     }
 
+    @Override
+    public void mkfifo(String path, int mode) {
+        check(libc.mkfifo(path, mode), "mkfifo %s", path);
+    }
+
     private int errno() {
         return LastError.getLastError(runtime);
     }

@@ -184,6 +184,22 @@ class NativeSyscallsTest {
     }
 
     @Test
+    void mkfifoMakesAFifoThatAReadWriteOpenDoesNotBlockOn() throws IOException {
+        Path fifo = dir.resolve("log");
+
+        sys.mkfifo(fifo.toString(), 0600);
+        int fd = sys.open(fifo.toString(), O_RDWR | O_NONBLOCK, 0);
+        fds.add(fd);
+
+        assertThat((Integer) Files.getAttribute(fifo, "unix:mode") & 0170000).isEqualTo(0010000);
+        assertThat((Integer) Files.getAttribute(fifo, "unix:mode") & 0777).isEqualTo(0600);
+        assertThat(Errors.kindOf(catchThrowable(() -> sys.mkfifo(fifo.toString(), 0600))))
+                .isEqualTo(ErrorKind.ALREADY_EXISTS);
+        assertThat(Errors.kindOf(catchThrowable(() -> sys.mkfifo(dir.resolve("no/log").toString(), 0600))))
+                .isEqualTo(ErrorKind.NOT_FOUND);
+    }
+
+    @Test
     void errnoFromAFailedCallGivesTheKind() {
         int noSuchPid = Integer.MAX_VALUE;
 
