@@ -50,6 +50,12 @@ final class DefaultIoLoop implements IoLoop {
     }
 
     @Override
+    public OutputPipe fifoOutput(int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer) {
+        syscalls.setNonBlocking(fd);
+        return new PipeReader(this, fd, exited, drainTimeout, timer, true);
+    }
+
+    @Override
     public InputPipe input(int fd) {
         syscalls.setNonBlocking(fd);
         return new PipeWriter(this, fd);

@@ -41,6 +41,14 @@ public interface IoLoop extends AsyncCloseable {
     OutputPipe output(int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer);
 
     /**
+     * Like {@link #output}, for the read end of a FIFO opened {@code O_RDONLY|O_NONBLOCK} before any writer opened
+     * it: until epoll first reports the descriptor (a writer connected), a 0 from read() is not taken as end of file
+     * (spec shim-v2-ttrpc §7.2). If the writer never comes, the stream waits until the drain timeout after
+     * {@code exited}, or until it is cancelled.
+     */
+    OutputPipe fifoOutput(int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer);
+
+    /**
      * Wraps the write end of a pipe as a stdin sink. The loop owns {@code fd}: it sets O_NONBLOCK and closes it
      * exactly once.
      */

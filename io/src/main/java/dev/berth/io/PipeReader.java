@@ -30,6 +30,7 @@ final class PipeReader implements OutputPipe {
     private final Mono<?> exited;
     private final Duration drainTimeout;
     private final Scheduler timer;
+    private final boolean fifo;
     private final AtomicBoolean claimed = new AtomicBoolean();
 
     private @Nullable FluxSink<ByteBuffer> sink;
@@ -41,8 +42,20 @@ final class PipeReader implements OutputPipe {
     private boolean drainScheduled;
     private long bytesRead;
     private long bytesAtTimerStart;
+    /** FIFO mode: whether epoll reported the descriptor once, i.e. a writer has connected. */
+    private boolean sawEvent;
 
     PipeReader(DefaultIoLoop loop, int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer) {
+        this(loop, fd, exited, drainTimeout, timer, false);
+    }
+
+    /**
+     * @param fifo whether {@code fd} is a FIFO's read end that may be open before any writer: an end of file is then
+     *     believed only after the first epoll event, since before a writer connects read() returns 0 and epoll stays
+     *     silent
+     */
+    PipeReader(DefaultIoLoop loop, int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer, boolean fifo) {
+        this.fifo = fifo;
         this.loop = loop;
         this.fd = new FileDescriptor(fd);
         this.exited = exited;
@@ -79,7 +92,7 @@ final class PipeReader implements OutputPipe {
         }
         exitWatch = exited.subscribe(v -> loop.execute(this::onExited), e -> loop.execute(this::onExited),
                 () -> loop.execute(this::onExited));
-        loop.register(new FdHandle(fd, this::attached, this::drain, this::closeFd), EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET), this::fail);
+        loop.register(new FdHandle(fd, this::attached, this::onEvent, this::closeFd), EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET), this::fail);
     }
 
     private void attached(IoRegistration registration) {
@@ -88,6 +101,11 @@ final class PipeReader implements OutputPipe {
             return;
         }
         this.registration = registration;
+        drain();
+    }
+
+    private void onEvent() {
+        sawEvent = true;
         drain();
     }
 
@@ -115,7 +133,8 @@ final class PipeReader implements OutputPipe {
                 chunk.put(scratch).flip();
                 scratch.clear();
                 s.next(chunk);
-            } else if (n == 0) {
+            } else if (n == 0 || (fifo && !sawEvent)) {
+                // No data yet; for a FIFO without a writer so far, the 0 of read() is not an end of file either.
                 armDrainTimer();
                 return;
             } else {

@@ -6,9 +6,14 @@ import dev.berth.core.ErrorKind;
 import dev.berth.core.Errors;
 import dev.berth.core.os.Pipe;
 import dev.berth.core.os.Syscalls;
+import dev.berth.core.os.Syscalls.OpenFlags;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.io.FileOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -130,5 +135,31 @@ class IoLoopTest {
                 .expectComplete()
                 .verify(WAIT);
         sys.close(p.readFd());
+    }
+
+    @Test
+    void aFifoReaderOpenedBeforeItsWriterWaitsForTheWriterInsteadOfEndingEmpty(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("out");
+        sys.mkfifo(fifo.toString(), 0600);
+        int plainFd = sys.open(fifo.toString(), OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK, 0);
+        // Without FIFO mode the 0 of read() before any writer looks like the end of file.
+        StepVerifier.create(loop.output(plainFd, Mono.never(), WAIT, timer).flux()).expectComplete().verify(WAIT);
+
+        int fd = sys.open(fifo.toString(), OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK, 0);
+        OutputPipe out = loop.fifoOutput(fd, Mono.never(), WAIT, timer);
+        StepVerifier.create(out.flux().map(IoLoopTest::string).reduce(String::concat))
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(300))
+                .then(() -> {
+                    try (FileOutputStream writer = new FileOutputStream(fifo.toFile())) {
+                        writer.write("late writer".getBytes(StandardCharsets.UTF_8));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                })
+                .expectNext("late writer")
+                .expectComplete()
+                .verify(WAIT);
+        assertThat(Files.exists(fifo)).isTrue();
     }
 }
