@@ -1,0 +1,80 @@
+package dev.berth.shims.internal.v2;
+
+import dev.berth.core.RuntimeSchedulers;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The undo steps of a create that is under way, run last-in first-out if it fails or is cancelled (containerd's
+ * stacked {@code defer if err != nil}). Each step is timed out and its failure logged at WARN and swallowed, so an
+ * undo never replaces the create's error. Thread-safe; once run, later pushes run at once.
+ */
+final class Undo {
+    private static final Logger log = LoggerFactory.getLogger(Undo.class);
+    static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
+
+    private record Step(String what, Supplier<Mono<Void>> action) {
+    }
+
+    private final String owner;
+    private final RuntimeSchedulers schedulers;
+    private final Deque<Step> steps = new ArrayDeque<>();
+    private boolean done;
+
+    Undo(String owner, RuntimeSchedulers schedulers) {
+        this.owner = owner;
+        this.schedulers = schedulers;
+    }
+
+    /** Adds a step; after {@link #run} it runs at once, after {@link #commit} it is dropped. */
+    void push(String what, Supplier<Mono<Void>> action) {
+        boolean late;
+        synchronized (this) {
+            late = done;
+            if (!late) {
+                steps.push(new Step(what, action));
+            }
+        }
+        if (late) {
+            guarded(new Step(what, action)).subscribe();
+        }
+    }
+
+    /** The create succeeded: the steps' resources belong to the result now. */
+    synchronized void commit() {
+        done = true;
+        steps.clear();
+    }
+
+    /** @return a Mono running every step, the last pushed first; it never fails */
+    Mono<Void> run() {
+        return Flux.defer(() -> {
+            Deque<Step> todo;
+            synchronized (this) {
+                if (done) {
+                    return Flux.empty();
+                }
+                done = true;
+                todo = new ArrayDeque<>(steps);
+                steps.clear();
+            }
+            return Flux.fromIterable(todo).concatMap(this::guarded);
+        }).then();
+    }
+
+    private Mono<Void> guarded(Step step) {
+        return Mono.defer(step.action())
+                .timeout(STEP_TIMEOUT, schedulers.timer())
+                .doOnSuccess(v -> log.debug("[{}] undone: {}", owner, step.what()))
+                .onErrorResume(e -> {
+                    log.warn("[{}] undo step \"{}\" failed", owner, step.what(), e);
+                    return Mono.empty();
+                });
+    }
+}

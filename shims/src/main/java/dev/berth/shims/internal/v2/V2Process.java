@@ -1,0 +1,190 @@
+package dev.berth.shims.internal.v2;
+
+import dev.berth.core.Errors;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.RuntimeSchedulers;
+import dev.berth.core.Signal;
+import dev.berth.core.Stdio;
+import dev.berth.io.IoLoop;
+import dev.berth.io.OutputPipe;
+import dev.berth.shims.ShimProcess;
+import dev.berth.shims.internal.v2.proto.CloseIORequest;
+import dev.berth.shims.internal.v2.proto.KillRequest;
+import dev.berth.shims.internal.v2.proto.StartRequest;
+import dev.berth.shims.internal.v2.proto.WaitRequest;
+import dev.berth.shims.internal.v2.proto.WaitResponse;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The init process of a v2 shim's task. Its exit is the reply to a Wait sent right after Create; its stdout and
+ * stderr are our read ends of the bundle's FIFOs, opened before Create. An output the spec discards
+ * ({@link Stdio.Output#NULL}) still goes through a FIFO (spec pitfall 15: both or neither) that is drained and
+ * dropped.
+ *
+ * <p>Exit decoding: the shim reports {@code 128 + N} for a process killed by signal N (spec §4.3) and the wire
+ * cannot tell that from a process that called {@code exit(128 + N)}. Like containerd's clients (and a shell's
+ * {@code $?}), a status from 129 to 192 is decoded as {@code signaled(status - 128)}; every other status as
+ * {@code exited(status)}. So {@code sh -c 'exit 130'} reads as SIGINT.
+ */
+final class V2Process implements ShimProcess {
+    private static final Logger log = LoggerFactory.getLogger(V2Process.class);
+
+    private final String shimName;
+    private final String id;
+    private final ShimTaskClient client;
+    private final RuntimeSchedulers schedulers;
+    private final Sinks.One<ExitStatus> exit;
+    private final Stdio stdio;
+    private final OutputPipe stdout;
+    private final OutputPipe stderr;
+    private final IoLoop.@Nullable InputPipe stdin;
+    private volatile boolean started;
+    private volatile int pid;
+    private volatile @Nullable Disposable waitCall;
+
+    V2Process(String shimName, String id, ShimTaskClient client, RuntimeSchedulers schedulers,
+            Sinks.One<ExitStatus> exit, Stdio stdio, OutputPipe stdout, OutputPipe stderr,
+            IoLoop.@Nullable InputPipe stdin) {
+        this.shimName = shimName;
+        this.id = id;
+        this.client = client;
+        this.schedulers = schedulers;
+        this.exit = exit;
+        this.stdio = stdio;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.stdin = stdin;
+        if (stdio.stdout() instanceof Stdio.NullOutput) {
+            discard(stdout);
+        }
+        if (stdio.stderr() instanceof Stdio.NullOutput) {
+            discard(stderr);
+        }
+    }
+
+    private void discard(OutputPipe pipe) {
+        pipe.flux().subscribe(b -> { }, e -> log.debug("[{}] discarded output of {} ended", shimName, id, e));
+    }
+
+    /** Sends the Wait whose reply is the exit. A lost connection gives UNKNOWN once started, else nothing. */
+    void watchExit() {
+        waitCall = client.wait(WaitRequest.newBuilder().setId(id).build()).subscribe(
+                r -> emit(decode(r)),
+                e -> {
+                    if (started) {
+                        log.warn("[{}] lost the exit of {}: reporting it unknown", shimName, id, e);
+                        emit(ExitStatus.unknown(Instant.now()));
+                    } else {
+                        exit.tryEmitEmpty();
+                    }
+                });
+    }
+
+    static ExitStatus decode(WaitResponse response) {
+        int status = response.getExitStatus();
+        Instant at = Timestamps.toInstant(response.getExitedAt()).orElseGet(Instant::now);
+        if (status > 128 && status <= 128 + 64) {
+            return ExitStatus.signaled(status - 128, at);
+        }
+        if (status < 0 || status > 255) {
+            return ExitStatus.unknown(at);
+        }
+        return ExitStatus.exited(status, at);
+    }
+
+    private void emit(ExitStatus status) {
+        Sinks.EmitResult result = exit.tryEmitValue(status);
+        if (result.isFailure()) {
+            log.warn("[{}] exit of {} not emitted: {}", shimName, id, result);
+        }
+    }
+
+    /** Before Delete of a created-but-never-started init: its exit completes empty. */
+    void abandonIfNeverStarted() {
+        if (!started) {
+            Disposable call = waitCall;
+            if (call != null) {
+                call.dispose();
+            }
+            exit.tryEmitEmpty();
+        }
+    }
+
+    int pid() {
+        return pid;
+    }
+
+    /** Closes our FIFO ends nobody subscribed to, and stdin. */
+    Mono<Void> closeStdio() {
+        return stdout.close().then(stderr.close()).then(stdin == null ? Mono.empty() : stdin.close());
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public Mono<Integer> start() {
+        return Mono.defer(() -> {
+            started = true;
+            return client.start(StartRequest.newBuilder().setId(id).build())
+                    .map(r -> {
+                        pid = r.getPid();
+                        return pid;
+                    });
+        });
+    }
+
+    @Override
+    public Mono<ExitStatus> exit() {
+        return exit.asMono();
+    }
+
+    @Override
+    public Mono<Void> kill(Signal signal) {
+        return client.kill(KillRequest.newBuilder().setId(id).setSignal(signal.number()).build());
+    }
+
+    @Override
+    public Flux<ByteBuffer> stdout() {
+        return stdio.stdout() instanceof Stdio.PipeOutput ? stdout.flux() : Flux.empty();
+    }
+
+    @Override
+    public Flux<ByteBuffer> stderr() {
+        return stdio.stderr() instanceof Stdio.PipeOutput ? stderr.flux() : Flux.empty();
+    }
+
+    /** Pitfall 18: closing our end is not EOF for the container; CloseIO(stdin) after it is. */
+    @Override
+    public Mono<Void> writeStdin(Publisher<ByteBuffer> data) {
+        return Mono.defer(() -> stdin == null
+                ? Mono.error(Errors.failedPrecondition("process %s of %s has no stdin pipe", id, shimName))
+                : stdin.write(data).then(closeIO()));
+    }
+
+    @Override
+    public Mono<Void> closeStdin() {
+        return Mono.defer(() -> stdin == null ? Mono.empty() : stdin.close().then(closeIO()));
+    }
+
+    private Mono<Void> closeIO() {
+        return client.closeIO(CloseIORequest.newBuilder().setId(id).setStdin(true).build());
+    }
+
+    /** The init goes with its task: {@link V2Shim#delete} frees it. */
+    @Override
+    public Mono<Void> delete() {
+        return Mono.empty();
+    }
+}

@@ -1,0 +1,319 @@
+package dev.berth.shims.internal.v2;
+
+import dev.berth.core.Errors;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.RuntimeSchedulers;
+import dev.berth.core.Stdio;
+import dev.berth.core.TaskSpec;
+import dev.berth.core.internal.ttrpc.TtrpcClient;
+import dev.berth.core.os.Syscalls;
+import dev.berth.core.os.Syscalls.OpenFlags;
+import dev.berth.events.EventExchange;
+import dev.berth.events.EventsSocket;
+import dev.berth.io.IoLoop;
+import dev.berth.io.OutputPipe;
+import dev.berth.shims.Shim;
+import dev.berth.shims.ShimManager;
+import dev.berth.shims.internal.v2.proto.ConnectRequest;
+import dev.berth.shims.internal.v2.proto.CreateTaskRequest;
+import dev.berth.shims.internal.v2.proto.DeleteRequest;
+import dev.berth.shims.internal.v2.proto.ShutdownRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The shim v2 runtime's manager: one {@code containerd-shim-runc-v2} daemon per task, all sharing one event loop
+ * (stdio FIFOs, log FIFOs, shim exits) and one events socket, bound on the first create.
+ */
+final class V2ShimManager implements ShimManager {
+    private static final Logger log = LoggerFactory.getLogger(V2ShimManager.class);
+    static final String RUNTIME = "io.containerd.runc.v2";
+    /** How long a shim may take to exit after Shutdown before it is sent SIGKILL. */
+    static final Duration SHIM_EXIT_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Path state;
+    private final RuntimeSchedulers schedulers;
+    private final Syscalls sys;
+    private final Path eventsPath;
+    private final EventExchange exchange;
+    private final boolean ownsExchange;
+    private final Duration drainTimeout;
+    private final IoLoop loop;
+    private final Bundles bundles;
+    private final RuntimeBinaries binaries;
+    private final AtomicReference<@Nullable Mono<EventsSocket>> events = new AtomicReference<>();
+
+    private V2ShimManager(Path state, RuntimeSchedulers schedulers, Syscalls sys, Path eventsPath,
+            EventExchange exchange, boolean ownsExchange, Duration drainTimeout, IoLoop loop) {
+        this.state = state;
+        this.schedulers = schedulers;
+        this.sys = sys;
+        this.eventsPath = eventsPath;
+        this.exchange = exchange;
+        this.ownsExchange = ownsExchange;
+        this.drainTimeout = drainTimeout;
+        this.loop = loop;
+        this.bundles = new Bundles(state, sys, schedulers);
+        this.binaries = RuntimeBinaries.fromEnvironment(schedulers);
+    }
+
+    static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
+            @Nullable EventExchange exchange, Duration drainTimeout) {
+        Path root = Objects.requireNonNull(state, "state").toAbsolutePath().normalize();
+        Path eventsPath = eventsSocket != null ? eventsSocket.toAbsolutePath() : root.resolve("events.sock");
+        boolean owns = exchange == null;
+        EventExchange ex = owns ? EventExchange.create(schedulers, Clock.systemUTC()) : exchange;
+        return new V2ShimManager(root, schedulers, sys, eventsPath, ex, owns, drainTimeout,
+                IoLoop.create("berth-v2-io", sys));
+    }
+
+    @Override
+    public String runtime() {
+        return RUNTIME;
+    }
+
+    /**
+     * Creates the task's shim and its created (not started) init, in the order of spec §3, §7.2 and §8: bundle,
+     * stdio FIFOs, log FIFO reader, {@code start}, ttrpc connection, Connect, stdio readers, Create, stdin writer,
+     * Wait. Each step that succeeded is undone, in reverse, if a later one fails or the create is cancelled.
+     */
+    @Override
+    public Mono<Shim> create(String namespace, TaskSpec spec) {
+        return Mono.defer(() -> {
+            Stdio stdio = spec.process().stdio();
+            if (stdio.stdout() instanceof Stdio.FileOutput || stdio.stderr() instanceof Stdio.FileOutput) {
+                return Mono.error(Errors.notImplemented(
+                        "task %s: output to a file is not implemented by the %s runtime yet", spec.id(), RUNTIME));
+            }
+            Undo undo = new Undo(namespace + "/" + spec.id(), schedulers);
+            Attempt attempt = new Attempt(namespace, spec, undo);
+            return attempt.run()
+                    .onErrorResume(e -> undo.run().then(Mono.error(e)))
+                    .doOnCancel(() -> undo.run().subscribe());
+        });
+    }
+
+    /** One create: the steps and what they produced so far. */
+    private final class Attempt {
+        final String namespace;
+        final TaskSpec spec;
+        final Undo undo;
+        final boolean stdinPipe;
+        @Nullable Bundle bundle;
+        @Nullable StdioFifos fifos;
+        @Nullable Disposable logDrain;
+        @Nullable ShimStart shimStart;
+        @Nullable String address;
+        @Nullable TtrpcClient ttrpc;
+        @Nullable ShimTaskClient client;
+        int shimPid;
+        @Nullable OutputPipe stdout;
+        @Nullable OutputPipe stderr;
+        IoLoop.@Nullable InputPipe stdin;
+        /** Registered before Create, so the stdio readers' drain timeout can follow it. */
+        final Sinks.One<ExitStatus> exit = Sinks.one();
+
+        Attempt(String namespace, TaskSpec spec, Undo undo) {
+            this.namespace = namespace;
+            this.spec = spec;
+            this.undo = undo;
+            this.stdinPipe = spec.process().stdio().stdin() instanceof Stdio.PipeInput;
+        }
+
+        Mono<Shim> run() {
+            return binaries.resolve(RUNTIME)
+                    .flatMap(binary -> eventsSocket().thenReturn(binary))
+                    .flatMap(binary -> bundles.create(namespace, spec).map(b -> {
+                        bundle = b;
+                        undo.push("remove bundle", () -> bundles.remove(b));
+                        shimStart = new ShimStart(ShimStart.Config.of(binary, state, eventsPath.toString(),
+                                binaries.shimPath()), schedulers);
+                        return b;
+                    }))
+                    .flatMap(b -> bundles.createFifos(b, spec.id(), stdinPipe).doOnNext(f -> fifos = f))
+                    .then(Mono.defer(() -> bundles.openLog(bundle)))
+                    .doOnNext(this::drainLog)
+                    .then(Mono.defer(() -> shimStart.start(bundle)))
+                    .doOnNext(a -> {
+                        address = a;
+                        undo.push("stop the shim", this::stopShim);
+                    })
+                    .flatMap(a -> TtrpcClient.connect(Path.of(a), schedulers.timer()))
+                    .doOnNext(c -> {
+                        ttrpc = c;
+                        client = ShimTaskClient.create(c);
+                        // Pushed after "stop the shim", so it runs before it: Shutdown needs the connection.
+                        undo.push("shut the shim down", () -> client.shutdown(
+                                ShutdownRequest.newBuilder().setId(spec.id()).build()).then(c.close()));
+                    })
+                    .flatMap(c -> client.connect(ConnectRequest.newBuilder().setId(spec.id()).build()))
+                    .doOnNext(r -> shimPid = r.getShimPid())
+                    .then(Mono.defer(this::openOutputs))
+                    .then(Mono.defer(this::createTask))
+                    .then(Mono.defer(this::openStdin))
+                    .then(Mono.fromSupplier(() -> {
+                        V2Shim shim = new V2Shim(V2ShimManager.this, bundle, ttrpc, client, shimPid, logDrain,
+                                spec, exit, stdout, stderr, stdin);
+                        undo.commit();
+                        log.debug("[{}/{}] created under shim pid {}", namespace, spec.id(), shimPid);
+                        return shim;
+                    }));
+        }
+
+        /** Pitfall 2: the shim logs into the bundle's FIFO and stalls if nobody reads it. */
+        void drainLog(int fd) {
+            OutputPipe pipe = loop.output(fd, Mono.never(), drainTimeout, schedulers.timer());
+            String who = namespace + "/" + spec.id();
+            logDrain = pipe.flux().subscribe(
+                    b -> log.debug("[{}] shim log: {}", who, StandardCharsets.UTF_8.decode(b).toString().strip()),
+                    e -> log.warn("[{}] shim log drain failed", who, e));
+            Disposable d = logDrain;
+            undo.push("close the log FIFO", () -> Mono.fromRunnable(d::dispose));
+        }
+
+        /** Spec §7.2: both read ends open before Create, or the shim's blocking write-open holds Create up. */
+        Mono<Void> openOutputs() {
+            return Mono.fromRunnable(() -> {
+                stdout = openFifoReader(fifos.stdout());
+                stderr = openFifoReader(fifos.stderr());
+            }).subscribeOn(schedulers.syscalls()).then();
+        }
+
+        private OutputPipe openFifoReader(Path fifo) {
+            int fd = sys.open(fifo.toString(), OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK, 0);
+            OutputPipe pipe = loop.fifoOutput(fd, exit.asMono(), drainTimeout, schedulers.timer());
+            undo.push("close " + fifo.getFileName(), pipe::close);
+            return pipe;
+        }
+
+        Mono<Void> createTask() {
+            CreateTaskRequest.Builder request = CreateTaskRequest.newBuilder()
+                    .setId(spec.id())
+                    .setBundle(bundle.path().toString())
+                    .setTerminal(false)
+                    .setStdout(fifos.stdout().toString())
+                    .setStderr(fifos.stderr().toString());
+            if (fifos.stdin() != null) {
+                request.setStdin(fifos.stdin().toString());
+            }
+            // Pitfall 16: a failed Create can leave a runc container behind; Delete, else the delete action.
+            undo.push("delete the task", () -> client.delete(DeleteRequest.newBuilder().setId(spec.id()).build())
+                    .then()
+                    .onErrorResume(e -> shimStart.delete(bundle).then()));
+            return client.create(request.build()).then();
+        }
+
+        Mono<Void> openStdin() {
+            if (fifos.stdin() == null) {
+                return Mono.empty();
+            }
+            // The shim holds a read end since Create, so this open neither blocks nor fails with ENXIO.
+            return Mono.fromRunnable(() -> {
+                int fd = sys.open(fifos.stdin().toString(), OpenFlags.O_WRONLY | OpenFlags.O_NONBLOCK, 0);
+                stdin = loop.input(fd);
+                IoLoop.InputPipe in = stdin;
+                undo.push("close stdin", in::close);
+            }).subscribeOn(schedulers.syscalls()).then();
+        }
+
+        /** Shutdown could not be sent: SIGKILL the daemon by its socket's owner, then remove the stale socket. */
+        Mono<Void> stopShim() {
+            String socket = address;
+            int pid = shimPid;
+            return (pid > 0 ? awaitShimExit(pid, namespace + "/" + spec.id()) : Mono.<Void>empty())
+                    .then(Mono.fromRunnable(() -> {
+                        try {
+                            Files.deleteIfExists(Path.of(socket));
+                        } catch (java.io.IOException e) {
+                            throw Bundles.ioError(e, "remove shim socket %s", socket);
+                        }
+                    }).subscribeOn(schedulers.syscalls()))
+                    .then();
+        }
+    }
+
+    /**
+     * Waits for the shim daemon {@code pid} (not our child, pitfall 23) to be gone, through a pidfd on the loop;
+     * after {@link #SHIM_EXIT_TIMEOUT} it is sent SIGKILL and waited for once more.
+     */
+    Mono<Void> awaitShimExit(int pid, String who) {
+        return pidGone(pid)
+                .timeout(SHIM_EXIT_TIMEOUT, schedulers.timer())
+                .onErrorResume(e -> {
+                    log.warn("[{}] shim pid {} still there {} after shutdown: SIGKILL", who, pid, SHIM_EXIT_TIMEOUT);
+                    return Mono.fromRunnable(() -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly))
+                            .subscribeOn(schedulers.syscalls())
+                            .then(pidGone(pid))
+                            .timeout(SHIM_EXIT_TIMEOUT, schedulers.timer());
+                });
+    }
+
+    private Mono<Void> pidGone(int pid) {
+        return Mono.usingWhen(
+                Mono.fromCallable(() -> {
+                    try {
+                        return sys.pidfdOpen(pid);
+                    } catch (RuntimeException e) {
+                        if (ProcessHandle.of(pid).isPresent()) {
+                            throw e;
+                        }
+                        return -1; // gone already
+                    }
+                }).subscribeOn(schedulers.syscalls()),
+                fd -> fd < 0 ? Mono.<Void>empty() : loop.whenReadable(fd),
+                fd -> fd < 0 ? Mono.empty() : Mono.fromRunnable(() -> sys.close(fd)));
+    }
+
+    /** Binds the events socket once; a failed bind is tried again by the next create. */
+    private Mono<EventsSocket> eventsSocket() {
+        return Mono.defer(() -> {
+            Mono<EventsSocket> bound = events.get();
+            if (bound != null) {
+                return bound;
+            }
+            Mono<EventsSocket> attempt = Mono.fromCallable(() -> Files.createDirectories(state))
+                    .subscribeOn(schedulers.syscalls())
+                    .then(EventsSocket.bind(eventsPath, exchange, schedulers))
+                    .doOnError(e -> events.set(null))
+                    .cache();
+            return events.compareAndSet(null, attempt) ? attempt : events.get();
+        });
+    }
+
+    @Override
+    public Mono<Void> close() {
+        return Mono.defer(() -> {
+            Mono<EventsSocket> bound = events.getAndSet(null);
+            Mono<Void> socket = bound == null ? Mono.empty()
+                    : bound.flatMap(EventsSocket::close).onErrorResume(e -> Mono.empty());
+            return socket.then(ownsExchange ? exchange.close() : Mono.empty()).then(loop.close());
+        });
+    }
+
+    IoLoop loop() {
+        return loop;
+    }
+
+    Bundles bundles() {
+        return bundles;
+    }
+
+    RuntimeSchedulers schedulers() {
+        return schedulers;
+    }
+
+    Duration drainTimeout() {
+        return drainTimeout;
+    }
+}
