@@ -1,0 +1,270 @@
+package dev.berth.tasks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.berth.core.ExitStatus;
+import dev.berth.core.ProcessSpec;
+import dev.berth.core.RuntimeSchedulers;
+import dev.berth.core.Signal;
+import dev.berth.core.Task;
+import dev.berth.core.TaskSpec;
+import dev.berth.shims.v2.ShimV2Runtime;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A {@link TaskManager} over the shim v2 runtime, running busybox containers through the real
+ * {@code containerd-shim-runc-v2}, as root. After every test, whatever happened, shims carrying this test's private
+ * {@code -address} are killed, their sockets and runc containers removed.
+ */
+@Tag("integration")
+@EnabledOnOs(OS.LINUX)
+class ShimV2TaskServiceTest {
+    static final Duration WAIT = Duration.ofSeconds(30);
+    static final String SHIM = "containerd-shim-runc-v2";
+    static final String NS = "default";
+
+    @TempDir
+    Path dir;
+    Path state;
+    Path rootfs;
+    TaskManager tasks;
+
+    @BeforeEach
+    void requireRootRuncAndShim() throws IOException {
+        List<String> missing = new ArrayList<>();
+        if (!isRoot()) {
+            missing.add("root");
+        }
+        if (!onPath(SHIM)) {
+            missing.add(SHIM);
+        }
+        if (!onPath("runc")) {
+            missing.add("runc");
+        }
+        if (!Files.isExecutable(Path.of("/bin/busybox"))) {
+            missing.add("busybox-static");
+        }
+        if (!missing.isEmpty()) {
+            String why = "shim v2 task tests need " + missing + " (Debian: runc, containerd, busybox-static; root)";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(why);
+            }
+            System.err.println("SKIPPED: " + why);
+            Assumptions.abort(why);
+        }
+        state = dir.resolve("state");
+        rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
+        RuntimeSchedulers schedulers = RuntimeSchedulers.create("v2-task-test");
+        tasks = TaskManager.create(TaskManagerConfig.builder(
+                        ShimV2Runtime.create(ShimV2Runtime.Config.defaults(state, schedulers)), schedulers)
+                .ownsSchedulers(true)
+                .build());
+    }
+
+    @AfterEach
+    void closeAndCleanUp() throws Exception {
+        if (state == null) {
+            return;
+        }
+        try {
+            if (tasks != null) {
+                tasks.close().block(WAIT);
+            }
+        } finally {
+            for (ProcessHandle stray : shimsOf(state.toAbsolutePath().normalize().toString())) {
+                System.err.println("killing stray shim " + stray.pid());
+                stray.destroyForcibly();
+                stray.onExit().get();
+            }
+            Path bundles = state.resolve(NS);
+            if (Files.isDirectory(bundles)) {
+                try (Stream<Path> left = Files.list(bundles)) {
+                    for (Path bundle : left.toList()) {
+                        Path address = bundle.resolve("address");
+                        if (Files.exists(address)) {
+                            Files.deleteIfExists(Path.of(Files.readString(address).strip().replace("unix://", "")));
+                        }
+                        new ProcessBuilder("runc", "--root", "/run/containerd/runc/" + NS, "delete", "--force",
+                                bundle.getFileName().toString()).redirectErrorStream(true)
+                                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+                        runQuietly("umount", bundle.resolve("rootfs").toString());
+                    }
+                }
+            }
+        }
+    }
+
+    TaskSpec taskSpec(String id, ProcessSpec spec) {
+        return TaskSpec.builder(id, spec).runtime(ShimV2Runtime.NAME).rootfs(rootfs).build();
+    }
+
+    static Mono<String> text(Flux<ByteBuffer> output) {
+        return output.reduce(new StringBuilder(), (sb, b) -> sb.append(StandardCharsets.UTF_8.decode(b)))
+                .map(StringBuilder::toString)
+                .defaultIfEmpty("");
+    }
+
+    /** Creates, subscribes the exit and stdout, starts, waits for the exit and stdout, deletes. */
+    record Outcome(ExitStatus exit, String stdout, Path bundle) {
+    }
+
+    Outcome run(String id, String... args) {
+        Task task = tasks.create(taskSpec(id, ProcessSpec.of(args))).block(WAIT);
+        Mono<ExitStatus> exit = task.exit();
+        Mono<String> out = text(task.stdout()).cache();
+        out.subscribe();
+        ExitStatus status = task.start().then(exit).block(WAIT);
+        String stdout = out.block(WAIT);
+        task.delete().block(WAIT);
+        return new Outcome(status, stdout, state.resolve(NS).resolve(id));
+    }
+
+    @Test
+    void echoesStdoutArrivesAndTheExitIsZero() {
+        Outcome outcome = run("echo", "/bin/echo", "hello from a container");
+        assertThat(outcome.stdout()).isEqualTo("hello from a container\n");
+        assertThat(outcome.exit().isSuccess()).isTrue();
+    }
+
+    @Test
+    void exitCodeSevenIsReportedAsSeven() {
+        Outcome outcome = run("seven", "/bin/sh", "-c", "exit 7");
+        assertThat(outcome.exit().code()).hasValue(7);
+        assertThat(outcome.exit().signal()).isEmpty();
+    }
+
+    @Test
+    void stderrIsSeparateFromStdout() {
+        Task task = tasks.create(taskSpec("both", ProcessSpec.of("/bin/sh", "-c", "echo out; echo err >&2")))
+                .block(WAIT);
+        Mono<String> out = text(task.stdout()).cache();
+        Mono<String> err = text(task.stderr()).cache();
+        out.subscribe();
+        err.subscribe();
+        task.start().then(task.exit()).block(WAIT);
+        assertThat(out.block(WAIT)).isEqualTo("out\n");
+        assertThat(err.block(WAIT)).isEqualTo("err\n");
+        task.delete().block(WAIT);
+    }
+
+    @Test
+    void killOfSleepIsReportedAsSignalKill() {
+        Task task = tasks.create(taskSpec("sleeper", ProcessSpec.of("/bin/sleep", "60"))).block(WAIT);
+        task.start().block(WAIT);
+        task.kill(Signal.KILL).block(WAIT);
+        ExitStatus status = task.exit().block(WAIT);
+        assertThat(status.signal()).contains(Signal.KILL);
+        assertThat(status.toShellCode()).isEqualTo(137);
+        task.delete().block(WAIT);
+    }
+
+    /**
+     * The init is PID 1 of its PID namespace, so a signal it has no handler for (TERM to {@code sleep}) is ignored.
+     * A shell that traps TERM and exits 143 is what the shim reports as 128 + 15, decoded as signaled(TERM).
+     */
+    @Test
+    void termToAnInitThatHandlesItIsReportedAsSignalTerm() {
+        Task task = tasks.create(taskSpec("termed",
+                ProcessSpec.of("/bin/sh", "-c", "trap 'exit 143' TERM; echo ready; while :; do sleep 1; done")))
+                .block(WAIT);
+        Mono<String> out = text(task.stdout().take(1)).cache();
+        out.subscribe();
+        task.start().block(WAIT);
+        assertThat(out.block(WAIT)).isEqualTo("ready\n");
+        task.kill(Signal.TERM).block(WAIT);
+        ExitStatus status = task.exit().block(WAIT);
+        assertThat(status.signal()).contains(Signal.TERM);
+        assertThat(status.code()).isEmpty();
+        assertThat(status.toShellCode()).isEqualTo(143);
+        task.delete().block(WAIT);
+    }
+
+    @Test
+    void deleteLeavesNoBundleNoShimAndNoSocket() throws IOException {
+        Task task = tasks.create(taskSpec("gone", ProcessSpec.of("/bin/true"))).block(WAIT);
+        Path bundle = state.resolve(NS).resolve("gone");
+        Path socket = Path.of(Files.readString(bundle.resolve("address")).strip().replace("unix://", ""));
+        assertThat(socket).exists();
+        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).hasSize(1);
+
+        task.start().then(task.exit()).block(WAIT);
+        task.delete().block(WAIT);
+
+        assertThat(bundle).doesNotExist();
+        try (Stream<Path> left = Files.list(state.resolve(NS))) {
+            assertThat(left.toList()).isEmpty();
+        }
+        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+        assertThat(socket).doesNotExist();
+    }
+
+    @Test
+    void aCreatedNeverStartedTaskDeletesAndItsExitCompletesEmpty() throws IOException {
+        Task task = tasks.create(taskSpec("idle", ProcessSpec.of("/bin/true"))).block(WAIT);
+        Mono<ExitStatus> exit = task.exit();
+        assertThat(task.delete().blockOptional(WAIT)).isEmpty();
+        assertThat(exit.blockOptional(WAIT)).isEmpty();
+        assertThat(state.resolve(NS).resolve("idle")).doesNotExist();
+        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+    }
+
+    /** Live {@code containerd-shim-runc-v2} processes whose command line holds {@code address}. */
+    static List<ProcessHandle> shimsOf(String address) throws IOException {
+        List<ProcessHandle> found = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                String cmdline;
+                try {
+                    cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    continue;
+                }
+                List<String> argv = List.of(cmdline.split("\0"));
+                if (!argv.isEmpty() && argv.get(0).endsWith(SHIM) && argv.contains(address)) {
+                    ProcessHandle.of(Long.parseLong(proc.getFileName().toString())).ifPresent(found::add);
+                }
+            }
+        }
+        return found;
+    }
+
+    static boolean onPath(String name) {
+        String path = System.getenv("PATH") == null ? "" : System.getenv("PATH");
+        return Stream.concat(Stream.of(path.split(":")), Stream.of("/usr/sbin", "/sbin"))
+                .filter(d -> d.startsWith("/"))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, name)));
+    }
+
+    static boolean isRoot() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
+    }
+
+    static void runQuietly(String... argv) {
+        try {
+            new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor();
+        } catch (IOException | InterruptedException e) {
+            // best effort
+        }
+    }
+}
