@@ -227,6 +227,17 @@ class ShimV2TaskServiceTest {
         assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
     }
 
+    @Test
+    void aMissingProgramFailsCreateWithNotFoundAndLeavesNoBundleOrShim() throws IOException {
+        Throwable error = org.assertj.core.api.Assertions.catchThrowable(() ->
+                tasks.create(taskSpec("broken", ProcessSpec.of("/bin/no-such-program"))).block(WAIT));
+        assertThat(dev.berth.core.Errors.is(error, dev.berth.core.ErrorKind.NOT_FOUND)).as("%s", error).isTrue();
+        assertThat(state.resolve(NS).resolve("broken")).doesNotExist();
+        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+        // The same id can be created again: no runc container was left behind (pitfall 16).
+        assertThat(run("broken", "/bin/true").exit().isSuccess()).isTrue();
+    }
+
     /** Live {@code containerd-shim-runc-v2} processes whose command line holds {@code address}. */
     static List<ProcessHandle> shimsOf(String address) throws IOException {
         List<ProcessHandle> found = new ArrayList<>();

@@ -211,7 +211,7 @@ final class V2ShimManager implements ShimManager {
             undo.push("delete the task", () -> client.delete(DeleteRequest.newBuilder().setId(spec.id()).build())
                     .then()
                     .onErrorResume(e -> shimStart.delete(bundle).then()));
-            return client.create(request.build()).then();
+            return client.create(request.build()).then().onErrorMap(V2ShimManager::createError);
         }
 
         Mono<Void> openStdin() {
@@ -241,6 +241,24 @@ final class V2ShimManager implements ShimManager {
                     }).subscribeOn(schedulers.syscalls()))
                     .then();
         }
+    }
+
+    /**
+     * runc reports a program it cannot exec only in the message of an UNKNOWN status, e.g. {@code exec:
+     * "/bin/x": stat /bin/x: no such file or directory}: that is NOT_FOUND (or PERMISSION_DENIED), as the SPI says.
+     */
+    static Throwable createError(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        if (!Errors.is(e, dev.berth.core.ErrorKind.UNKNOWN) || !message.contains("exec: ")) {
+            return e;
+        }
+        if (message.contains("no such file or directory")) {
+            return Errors.of(dev.berth.core.ErrorKind.NOT_FOUND, e, "%s", message);
+        }
+        if (message.contains("permission denied")) {
+            return Errors.of(dev.berth.core.ErrorKind.PERMISSION_DENIED, e, "%s", message);
+        }
+        return e;
     }
 
     /**
