@@ -238,6 +238,20 @@ class ShimV2TaskServiceTest {
         assertThat(run("broken", "/bin/true").exit().isSuccess()).isTrue();
     }
 
+    @Test
+    void catEchoesItsStdinAndEndsAfterTheWriteClosesIt() {
+        Task task = tasks.create(taskSpec("cat", ProcessSpec.builder("/bin/cat")
+                .stdio(dev.berth.core.Stdio.DEFAULT.withStdinPipe()).build())).block(WAIT);
+        Mono<String> out = text(task.stdout()).cache();
+        out.subscribe();
+        task.start().block(WAIT);
+        task.writeStdin(Flux.just(ByteBuffer.wrap("to the container\n".getBytes(StandardCharsets.UTF_8))))
+                .block(WAIT);
+        assertThat(task.exit().block(WAIT).isSuccess()).isTrue();
+        assertThat(out.block(WAIT)).isEqualTo("to the container\n");
+        task.delete().block(WAIT);
+    }
+
     /** Live {@code containerd-shim-runc-v2} processes whose command line holds {@code address}. */
     static List<ProcessHandle> shimsOf(String address) throws IOException {
         List<ProcessHandle> found = new ArrayList<>();
