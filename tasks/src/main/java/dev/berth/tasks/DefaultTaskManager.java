@@ -127,11 +127,14 @@ final class DefaultTaskManager implements TaskManager {
                 .flatMap(this::stop)
                 .then(Flux.fromIterable(runtimes.values()).concatMap(ShimManager::close).then())
                 .then(exchange.close())
-                .doFinally(signal -> {
-                    if (config.ownsSchedulers()) {
-                        config.schedulers().dispose();
-                    }
-                });
+                // Disposing a scheduler may wait for its threads: the graceful form never blocks whoever closes.
+                .then(Mono.defer(() -> config.ownsSchedulers()
+                        ? config.schedulers().disposeGracefully()
+                                .onErrorResume(e -> {
+                                    log.warn("schedulers did not stop cleanly", e);
+                                    return Mono.empty();
+                                })
+                        : Mono.empty()));
     }
 
     /** SIGTERM, the grace period, SIGKILL, then delete: a cleanup, so failures are logged, never raised. */
