@@ -1,6 +1,5 @@
 package dev.berth.core;
 
-import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 /** The schedulers of {@link RuntimeSchedulers#create}; owns and disposes what it created. */
@@ -14,12 +13,6 @@ record DefaultRuntimeSchedulers(Scheduler syscalls, Scheduler timer, Scheduler e
         if (ownsTimer) {
             timer.dispose();
         }
-    }
-
-    @Override
-    public Mono<Void> disposeGracefully() {
-        return Mono.when(syscalls.disposeGracefully(), events.disposeGracefully(),
-                ownsTimer ? timer.disposeGracefully() : Mono.empty());
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.berth.core;
 
 import java.util.Objects;
 import reactor.core.Disposable;
-import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -25,13 +24,6 @@ public interface RuntimeSchedulers extends Disposable {
 
     /** A non-blocking scheduler where events are delivered. */
     Scheduler events();
-
-    /**
-     * Disposes the schedulers without blocking the calling thread.
-     *
-     * @return a cold Mono completing once every scheduler this object owns has shut down
-     */
-    Mono<Void> disposeGracefully();
 
     /** Fresh schedulers whose thread names start with {@code name}; dispose them when done. */
     static RuntimeSchedulers create(String name) {

@@ -127,14 +127,26 @@ final class DefaultTaskManager implements TaskManager {
                 .flatMap(this::stop)
                 .then(Flux.fromIterable(runtimes.values()).concatMap(ShimManager::close).then())
                 .then(exchange.close())
-                // Disposing a scheduler may wait for its threads: the graceful form never blocks whoever closes.
-                .then(Mono.defer(() -> config.ownsSchedulers()
-                        ? config.schedulers().disposeGracefully()
-                                .onErrorResume(e -> {
-                                    log.warn("schedulers did not stop cleanly", e);
-                                    return Mono.empty();
-                                })
-                        : Mono.empty()));
+                .then(Mono.defer(() -> config.ownsSchedulers() ? disposeSchedulers() : Mono.empty()));
+    }
+
+    /**
+     * Disposes the schedulers on a short-lived thread of its own: shutting a pool down takes its lock, which may
+     * wait, and close can complete on any thread, Netty's non-blocking ones included.
+     */
+    private Mono<Void> disposeSchedulers() {
+        return Mono.create(sink -> {
+            Thread thread = new Thread(() -> {
+                try {
+                    config.schedulers().dispose();
+                } catch (RuntimeException e) {
+                    log.warn("schedulers did not stop cleanly", e);
+                }
+                sink.success();
+            }, "berth-shutdown");
+            thread.setDaemon(true);
+            thread.start();
+        });
     }
 
     /** SIGTERM, the grace period, SIGKILL, then delete: a cleanup, so failures are logged, never raised. */
