@@ -24,6 +24,7 @@ public final class OciSpecs {
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     private static final ObjectReader READER = MAPPER.readerFor(Spec.class);
     private static final ObjectWriter WRITER = MAPPER.writerFor(Spec.class);
+    private static final ObjectWriter PROCESS_WRITER = MAPPER.writerFor(OciProcess.class);
 
     private OciSpecs() {
     }
@@ -40,6 +41,22 @@ public final class OciSpecs {
             return WRITER.writeValueAsString(spec);
         } catch (JsonProcessingException e) {
             throw Errors.of(ErrorKind.INTERNAL, e, "cannot write OCI spec: %s", e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * The compact JSON of one {@code process} object, as an exec's spec carries it (e.g. the value of the
+     * {@code types.containerd.io/opencontainers/runtime-spec/1/Process} Any of a shim's ExecProcessRequest), written
+     * as {@link #toJson(Spec)} writes the {@code process} of a whole spec.
+     *
+     * @throws BerthException INTERNAL if Jackson cannot write the process (an extension value that is not JSON-shaped)
+     */
+    public static String toJson(OciProcess process) {
+        Objects.requireNonNull(process, "process");
+        try {
+            return PROCESS_WRITER.writeValueAsString(process);
+        } catch (JsonProcessingException e) {
+            throw Errors.of(ErrorKind.INTERNAL, e, "cannot write OCI process: %s", e.getOriginalMessage());
         }
     }
 

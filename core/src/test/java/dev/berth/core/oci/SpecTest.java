@@ -90,6 +90,19 @@ class SpecTest {
     }
 
     @Test
+    void aProcessAloneIsWrittenAsTheProcessObjectOfItsSpec() throws IOException {
+        Spec defaults = Spec.defaults("default", "p", Path.of("/rootfs"), List.of("/bin/sh", "-c", "exit 5"),
+                Map.of("A", "1"), "/");
+        Spec spec = defaults.withProcess(defaults.process().withTerminal(false));
+        ObjectMapper mapper = new ObjectMapper();
+        JsonNode process = mapper.readTree(OciSpecs.toJson(spec.process()));
+        assertThat(process).isEqualTo(mapper.readTree(OciSpecs.toJson(spec)).get("process"));
+        assertThat(process.get("terminal").asBoolean(true)).isFalse();
+        assertThat(process.get("env").get(0).asText()).isEqualTo("PATH=" + Spec.DEFAULT_PATH);
+        assertThat(process.get("user").get("uid").asInt(-1)).isZero();
+    }
+
+    @Test
     void nullComponentsAndEmptyCollectionsAreLeftOutButFalseIsWritten() throws IOException {
         Spec empty = new Spec(null, null, null, null, List.of(), Map.of(), null, Map.of());
         Spec readonly = new Spec(null, null, new Root("/r", false), "", List.of(), Map.of(), null, Map.of());
