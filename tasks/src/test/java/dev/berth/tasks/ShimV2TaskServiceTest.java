@@ -252,6 +252,120 @@ class ShimV2TaskServiceTest {
         task.delete().block(WAIT);
     }
 
+    @Test
+    void anExecsStdoutAndExitAreItsOwnWhileTheInitKeepsRunning() throws IOException {
+        Task task = tasks.create(taskSpec("host", ProcessSpec.of("/bin/sleep", "60"))).block(WAIT);
+        int initPid = task.start().block(WAIT);
+        dev.berth.core.Process exec = task.exec("e1", ProcessSpec.of("/bin/sh", "-c", "echo in-exec; exit 5"))
+                .block(WAIT);
+        Path bundle = state.resolve(NS).resolve("host");
+        assertThat(bundle.resolve("e1-stdout")).exists();
+        Mono<String> out = text(exec.stdout()).cache();
+        out.subscribe();
+        int execPid = exec.start().block(WAIT);
+        assertThat(execPid).isPositive().isNotEqualTo(initPid);
+        ExitStatus execExit = exec.exit().block(WAIT);
+        assertThat(execExit.code()).hasValue(5);
+        assertThat(out.block(WAIT)).isEqualTo("in-exec\n");
+        assertThat(task.status().block(WAIT)).isEqualTo(dev.berth.core.TaskStatus.RUNNING);
+        assertThat(exec.delete().block(WAIT).code()).hasValue(5);
+        assertThat(bundle.resolve("e1-stdout")).doesNotExist();
+        assertThat(bundle.resolve("e1-stderr")).doesNotExist();
+
+        task.kill(Signal.KILL).block(WAIT);
+        assertThat(task.exit().block(WAIT).signal()).contains(Signal.KILL);
+        task.delete().block(WAIT);
+        assertThat(bundle).doesNotExist();
+        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+    }
+
+    @Test
+    void aRunningExecIsListedByPidsWithItsIdAndDiesByKill() {
+        Task task = tasks.create(taskSpec("listed", ProcessSpec.of("/bin/sleep", "60"))).block(WAIT);
+        int initPid = task.start().block(WAIT);
+        dev.berth.core.Process exec = task.exec("sleeper", ProcessSpec.of("sleep", "60")).block(WAIT);
+        int execPid = exec.start().block(WAIT);
+        List<dev.berth.core.ProcessInfo> pids = task.pids().collectList().block(WAIT);
+        assertThat(pids.get(0).pid()).isEqualTo(initPid);
+        assertThat(pids).contains(new dev.berth.core.ProcessInfo(execPid, "sleeper", ""));
+        exec.kill(Signal.KILL).block(WAIT);
+        assertThat(exec.exit().block(WAIT).signal()).contains(Signal.KILL);
+        exec.delete().block(WAIT);
+        task.kill(Signal.KILL).block(WAIT);
+        task.exit().block(WAIT);
+        task.delete().block(WAIT);
+    }
+
+    @Test
+    void anExecReadsItsStdinUntilCloseStdin() {
+        Task task = tasks.create(taskSpec("reader", ProcessSpec.of("/bin/sleep", "60"))).block(WAIT);
+        task.start().block(WAIT);
+        dev.berth.core.Process exec = task.exec("cat", ProcessSpec.builder("/bin/cat")
+                .stdio(dev.berth.core.Stdio.DEFAULT.withStdinPipe()).build()).block(WAIT);
+        Mono<String> out = text(exec.stdout()).cache();
+        out.subscribe();
+        exec.start().block(WAIT);
+        exec.writeStdin(Flux.just(ByteBuffer.wrap("to the exec\n".getBytes(StandardCharsets.UTF_8)))).block(WAIT);
+        assertThat(exec.exit().block(WAIT).isSuccess()).isTrue();
+        assertThat(out.block(WAIT)).isEqualTo("to the exec\n");
+        exec.delete().block(WAIT);
+        task.kill(Signal.KILL).block(WAIT);
+        task.exit().block(WAIT);
+        task.delete().block(WAIT);
+    }
+
+    @Test
+    void execOnAStoppedTaskFailsWithFailedPrecondition() {
+        Task task = tasks.create(taskSpec("stopped", ProcessSpec.of("/bin/true"))).block(WAIT);
+        task.start().then(task.exit()).block(WAIT);
+        Throwable error = org.assertj.core.api.Assertions.catchThrowable(() ->
+                task.exec("late", ProcessSpec.of("/bin/true")).block(WAIT));
+        assertThat(dev.berth.core.Errors.is(error, dev.berth.core.ErrorKind.FAILED_PRECONDITION))
+                .as("%s", error).isTrue();
+        assertThat(state.resolve(NS).resolve("stopped").resolve("late-stdout")).doesNotExist();
+        task.delete().block(WAIT);
+    }
+
+    @Test
+    void aDuplicateExecIdFailsWithAlreadyExistsAndTheFirstStillWorks() throws IOException {
+        Task task = tasks.create(taskSpec("dup", ProcessSpec.of("/bin/sleep", "60"))).block(WAIT);
+        task.start().block(WAIT);
+        dev.berth.core.Process first = task.exec("twice", ProcessSpec.of("/bin/echo", "first")).block(WAIT);
+        Throwable error = org.assertj.core.api.Assertions.catchThrowable(() ->
+                task.exec("twice", ProcessSpec.of("/bin/echo", "second")).block(WAIT));
+        assertThat(dev.berth.core.Errors.is(error, dev.berth.core.ErrorKind.ALREADY_EXISTS))
+                .as("%s", error).isTrue();
+        Mono<String> out = text(first.stdout()).cache();
+        out.subscribe();
+        first.start().block(WAIT);
+        assertThat(first.exit().block(WAIT).isSuccess()).isTrue();
+        assertThat(out.block(WAIT)).isEqualTo("first\n");
+        first.delete().block(WAIT);
+        task.kill(Signal.KILL).block(WAIT);
+        task.exit().block(WAIT);
+        task.delete().block(WAIT);
+        assertThat(state.resolve(NS).resolve("dup")).doesNotExist();
+        try (Stream<Path> left = Files.list(state.resolve(NS))) {
+            assertThat(left.toList()).isEmpty();
+        }
+        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+    }
+
+    @Test
+    void aNeverStartedExecDeletesWithAnEmptyExitAndLeavesNothing() throws IOException {
+        Task task = tasks.create(taskSpec("unstarted", ProcessSpec.of("/bin/sleep", "60"))).block(WAIT);
+        task.start().block(WAIT);
+        dev.berth.core.Process exec = task.exec("idle", ProcessSpec.of("/bin/true")).block(WAIT);
+        Mono<ExitStatus> exit = exec.exit();
+        assertThat(exec.delete().blockOptional(WAIT)).isEmpty();
+        assertThat(exit.blockOptional(WAIT)).isEmpty();
+        assertThat(state.resolve(NS).resolve("unstarted").resolve("idle-stdout")).doesNotExist();
+        task.kill(Signal.KILL).block(WAIT);
+        task.exit().block(WAIT);
+        task.delete().block(WAIT);
+        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+    }
+
     /** Live {@code containerd-shim-runc-v2} processes whose command line holds {@code address}. */
     static List<ProcessHandle> shimsOf(String address) throws IOException {
         List<ProcessHandle> found = new ArrayList<>();

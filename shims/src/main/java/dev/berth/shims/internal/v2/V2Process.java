@@ -1,5 +1,6 @@
 package dev.berth.shims.internal.v2;
 
+import dev.berth.core.ErrorKind;
 import dev.berth.core.Errors;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.RuntimeSchedulers;
@@ -9,12 +10,14 @@ import dev.berth.io.IoLoop;
 import dev.berth.io.OutputPipe;
 import dev.berth.shims.ShimProcess;
 import dev.berth.shims.internal.v2.proto.CloseIORequest;
+import dev.berth.shims.internal.v2.proto.DeleteRequest;
 import dev.berth.shims.internal.v2.proto.KillRequest;
 import dev.berth.shims.internal.v2.proto.StartRequest;
 import dev.berth.shims.internal.v2.proto.WaitRequest;
 import dev.berth.shims.internal.v2.proto.WaitResponse;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -25,8 +28,10 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 /**
- * The init process of a v2 shim's task. Its exit is the reply to a Wait sent right after Create; its stdout and
- * stderr are our read ends of the bundle's FIFOs, opened before Create. An output the spec discards
+ * The init process of a v2 shim's task, or one of its execs. The init's exit is the reply to a Wait sent right after
+ * Create, an exec's the reply to one sent right after Exec; stdout and stderr are our read ends of the process's
+ * FIFOs, opened before Create (init) or Exec (exec, whose ends the shim opens at Start). A Wait on an exec whose
+ * Start failed may never answer (pitfall 26): it is dropped when the Start fails and sent again by the next Start. An output the spec discards
  * ({@link Stdio.Output#NULL}) still goes through a FIFO (spec pitfall 15: both or neither) that is drained and
  * dropped.
  *
@@ -39,7 +44,11 @@ final class V2Process implements ShimProcess {
     private static final Logger log = LoggerFactory.getLogger(V2Process.class);
 
     private final String shimName;
-    private final String id;
+    private final String taskId;
+    /** Empty for the init. */
+    private final String execId;
+    /** An exec's last step of delete (its FIFOs, its place in the shim); {@code null} for the init. */
+    private final @Nullable Supplier<Mono<Void>> afterDelete;
     private final ShimTaskClient client;
     private final RuntimeSchedulers schedulers;
     private final Sinks.One<ExitStatus> exit;
@@ -51,11 +60,21 @@ final class V2Process implements ShimProcess {
     private volatile int pid;
     private volatile @Nullable Disposable waitCall;
 
-    V2Process(String shimName, String id, ShimTaskClient client, RuntimeSchedulers schedulers,
+    /** The init of task {@code taskId}. */
+    V2Process(String shimName, String taskId, ShimTaskClient client, RuntimeSchedulers schedulers,
             Sinks.One<ExitStatus> exit, Stdio stdio, OutputPipe stdout, OutputPipe stderr,
             IoLoop.@Nullable InputPipe stdin) {
+        this(shimName, taskId, "", null, client, schedulers, exit, stdio, stdout, stderr, stdin);
+    }
+
+    /** The exec {@code execId} of task {@code taskId}; {@code afterDelete} runs once the shim deleted it. */
+    V2Process(String shimName, String taskId, String execId, @Nullable Supplier<Mono<Void>> afterDelete,
+            ShimTaskClient client, RuntimeSchedulers schedulers, Sinks.One<ExitStatus> exit, Stdio stdio,
+            OutputPipe stdout, OutputPipe stderr, IoLoop.@Nullable InputPipe stdin) {
         this.shimName = shimName;
-        this.id = id;
+        this.taskId = taskId;
+        this.execId = execId;
+        this.afterDelete = afterDelete;
         this.client = client;
         this.schedulers = schedulers;
         this.exit = exit;
@@ -72,16 +91,20 @@ final class V2Process implements ShimProcess {
     }
 
     private void discard(OutputPipe pipe) {
-        pipe.flux().subscribe(b -> { }, e -> log.debug("[{}] discarded output of {} ended", shimName, id, e));
+        pipe.flux().subscribe(b -> { }, e -> log.debug("[{}] discarded output of {} ended", shimName, id(), e));
+    }
+
+    private boolean isExec() {
+        return !execId.isEmpty();
     }
 
     /** Sends the Wait whose reply is the exit. A lost connection gives UNKNOWN once started, else nothing. */
     void watchExit() {
-        waitCall = client.wait(WaitRequest.newBuilder().setId(id).build()).subscribe(
+        waitCall = client.wait(WaitRequest.newBuilder().setId(taskId).setExecId(execId).build()).subscribe(
                 r -> emit(decode(r)),
                 e -> {
                     if (started) {
-                        log.warn("[{}] lost the exit of {}: reporting it unknown", shimName, id, e);
+                        log.warn("[{}] lost the exit of {}: reporting it unknown", shimName, id(), e);
                         emit(ExitStatus.unknown(Instant.now()));
                     } else {
                         exit.tryEmitEmpty();
@@ -104,11 +127,11 @@ final class V2Process implements ShimProcess {
     private void emit(ExitStatus status) {
         Sinks.EmitResult result = exit.tryEmitValue(status);
         if (result.isFailure()) {
-            log.warn("[{}] exit of {} not emitted: {}", shimName, id, result);
+            log.warn("[{}] exit of {} not emitted: {}", shimName, id(), result);
         }
     }
 
-    /** Before Delete of a created-but-never-started init: its exit completes empty. */
+    /** Before Delete of a created-but-never-started process: its exit completes empty. */
     void abandonIfNeverStarted() {
         if (!started) {
             Disposable call = waitCall;
@@ -123,6 +146,10 @@ final class V2Process implements ShimProcess {
         return pid;
     }
 
+    boolean started() {
+        return started;
+    }
+
     /** Closes our FIFO ends nobody subscribed to, and stdin. */
     Mono<Void> closeStdio() {
         return stdout.close().then(stderr.close()).then(stdin == null ? Mono.empty() : stdin.close());
@@ -130,19 +157,33 @@ final class V2Process implements ShimProcess {
 
     @Override
     public String id() {
-        return id;
+        return isExec() ? execId : taskId;
     }
 
     @Override
     public Mono<Integer> start() {
         return Mono.defer(() -> {
+            if (isExec() && waitCall == null) {
+                watchExit(); // the last Start failed and dropped its Wait
+            }
             started = true;
-            return client.start(StartRequest.newBuilder().setId(id).build())
+            Mono<Integer> start = client.start(StartRequest.newBuilder().setId(taskId).setExecId(execId).build())
                     .map(r -> {
                         pid = r.getPid();
                         return pid;
                     });
+            return isExec() ? start.doOnError(e -> dropWait()) : start;
         });
+    }
+
+    /** Pitfall 26: a Wait on an exec whose Start failed may never answer. */
+    private void dropWait() {
+        started = false;
+        Disposable call = waitCall;
+        waitCall = null;
+        if (call != null) {
+            call.dispose();
+        }
     }
 
     @Override
@@ -152,7 +193,8 @@ final class V2Process implements ShimProcess {
 
     @Override
     public Mono<Void> kill(Signal signal) {
-        return client.kill(KillRequest.newBuilder().setId(id).setSignal(signal.number()).build());
+        return client.kill(KillRequest.newBuilder().setId(taskId).setExecId(execId).setSignal(signal.number())
+                .build());
     }
 
     @Override
@@ -169,7 +211,7 @@ final class V2Process implements ShimProcess {
     @Override
     public Mono<Void> writeStdin(Publisher<ByteBuffer> data) {
         return Mono.defer(() -> stdin == null
-                ? Mono.error(Errors.failedPrecondition("process %s of %s has no stdin pipe", id, shimName))
+                ? Mono.error(Errors.failedPrecondition("process %s of %s has no stdin pipe", id(), shimName))
                 : stdin.write(data).then(closeIO()));
     }
 
@@ -179,12 +221,26 @@ final class V2Process implements ShimProcess {
     }
 
     private Mono<Void> closeIO() {
-        return client.closeIO(CloseIORequest.newBuilder().setId(id).setStdin(true).build());
+        return client.closeIO(CloseIORequest.newBuilder().setId(taskId).setExecId(execId).setStdin(true).build());
     }
 
-    /** The init goes with its task: {@link V2Shim#delete} frees it. */
+    /**
+     * The init goes with its task: {@link V2Shim#delete} frees it. An exec: Delete with its exec id (NOT_FOUND is
+     * fine: the shim no longer knows it), then our FIFO ends are closed and the FIFOs removed.
+     */
     @Override
     public Mono<Void> delete() {
-        return Mono.empty();
+        Supplier<Mono<Void>> after = afterDelete;
+        if (after == null) {
+            return Mono.empty();
+        }
+        return Mono.defer(() -> {
+            abandonIfNeverStarted();
+            return client.delete(DeleteRequest.newBuilder().setId(taskId).setExecId(execId).build())
+                    .then()
+                    .onErrorResume(e -> Errors.is(e, ErrorKind.NOT_FOUND), e -> Mono.empty())
+                    .then(Mono.defer(this::closeStdio))
+                    .then(Mono.defer(after));
+        });
     }
 }

@@ -191,8 +191,7 @@ final class V2ShimManager implements ShimManager {
         }
 
         private OutputPipe openFifoReader(Path fifo) {
-            int fd = sys.open(fifo.toString(), OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK, 0);
-            OutputPipe pipe = loop.fifoOutput(fd, exit.asMono(), drainTimeout, schedulers.timer());
+            OutputPipe pipe = V2ShimManager.this.openFifoReader(fifo, exit.asMono());
             undo.push("close " + fifo.getFileName(), pipe::close);
             return pipe;
         }
@@ -241,6 +240,26 @@ final class V2ShimManager implements ShimManager {
                     }).subscribeOn(schedulers.syscalls()))
                     .then();
         }
+    }
+
+    /**
+     * Opens our read end of a stdout or stderr FIFO ({@code O_NONBLOCK}, so it does not wait for the shim; the loop
+     * tells "no writer yet" from EOF), drained on the loop until EOF or {@code exited} plus the drain timeout.
+     * Blocking-free but a syscall: call it on {@code syscalls()}.
+     */
+    OutputPipe openFifoReader(Path fifo, Mono<?> exited) {
+        int fd = sys.open(fifo.toString(), OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK, 0);
+        return loop.fifoOutput(fd, exited, drainTimeout, schedulers.timer());
+    }
+
+    /**
+     * Opens our end of an exec's stdin FIFO before Exec. The shim opens its read end only at the exec's Start, so a
+     * write-only non-blocking open would fail with ENXIO now: {@code O_RDWR} never does (Linux), and we never read
+     * from it. EOF for the exec still needs CloseIO, as for the init (pitfall 18). Call it on {@code syscalls()}.
+     */
+    IoLoop.InputPipe openExecStdin(Path fifo) {
+        int fd = sys.open(fifo.toString(), OpenFlags.O_RDWR | OpenFlags.O_NONBLOCK, 0);
+        return loop.input(fd);
     }
 
     /**
