@@ -366,6 +366,24 @@ class ShimV2TaskServiceTest {
         assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
     }
 
+    /** Pitfall 26: the Wait of an exec whose Start failed never answers; the exec still deletes. */
+    @Test
+    void anExecOfAMissingProgramFailsStartWithNotFoundAndDeletes() throws IOException {
+        Task task = tasks.create(taskSpec("missing", ProcessSpec.of("/bin/sleep", "60"))).block(WAIT);
+        task.start().block(WAIT);
+        dev.berth.core.Process exec = task.exec("nope", ProcessSpec.of("/bin/no-such-program")).block(WAIT);
+        Mono<ExitStatus> exit = exec.exit();
+        Throwable error = org.assertj.core.api.Assertions.catchThrowable(() -> exec.start().block(WAIT));
+        assertThat(dev.berth.core.Errors.is(error, dev.berth.core.ErrorKind.NOT_FOUND)).as("%s", error).isTrue();
+        assertThat(exec.delete().blockOptional(WAIT)).isEmpty();
+        assertThat(exit.blockOptional(WAIT)).isEmpty();
+        assertThat(state.resolve(NS).resolve("missing").resolve("nope-stdout")).doesNotExist();
+        task.kill(Signal.KILL).block(WAIT);
+        task.exit().block(WAIT);
+        task.delete().block(WAIT);
+        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+    }
+
     /** Live {@code containerd-shim-runc-v2} processes whose command line holds {@code address}. */
     static List<ProcessHandle> shimsOf(String address) throws IOException {
         List<ProcessHandle> found = new ArrayList<>();

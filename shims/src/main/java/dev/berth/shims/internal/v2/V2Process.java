@@ -172,7 +172,7 @@ final class V2Process implements ShimProcess {
                         pid = r.getPid();
                         return pid;
                     });
-            return isExec() ? start.doOnError(e -> dropWait()) : start;
+            return isExec() ? start.onErrorMap(V2ShimManager::createError).doOnError(e -> dropWait()) : start;
         });
     }
 
