@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class BusyboxRootfs {
     static final Path BUSYBOX = Path.of("/bin/busybox");
-    static final List<String> APPLETS = List.of("sh", "true", "echo", "cat", "sleep", "ls", "env");
+    static final List<String> APPLETS = List.of("sh", "true", "echo", "cat", "sleep", "ls", "env", "yes",
+            "head", "seq");
     static final List<String> DIRS = List.of("proc", "dev", "sys", "tmp");
 
     private BusyboxRootfs() {

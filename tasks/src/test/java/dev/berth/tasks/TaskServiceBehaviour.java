@@ -45,6 +45,15 @@ public abstract class TaskServiceBehaviour {
 
     protected TaskService tasks;
 
+    /**
+     * How many times the suite's loops of whole lifecycles go round, given the count a host-process backend runs.
+     * A backend whose lifecycle is much dearer (a container: a shim daemon and runc per task) may lower it for run
+     * time; what the loops check (every exit seen, nothing leaked) holds for any count.
+     */
+    protected int lifecycleCount(int usual) {
+        return usual;
+    }
+
     /** A fresh service for one test; the suite closes it after the test. */
     protected abstract TaskService newService();
 
@@ -60,6 +69,9 @@ public abstract class TaskServiceBehaviour {
 
     @AfterEach
     void closeService() {
+        if (tasks == null) {
+            return; // the backend's set-up aborted the test
+        }
         StepVerifier.create(tasks.close()).expectComplete().verify(WAIT);
     }
 
@@ -96,7 +108,7 @@ public abstract class TaskServiceBehaviour {
 
     @Test
     void exitSubscribedBeforeStartSeesEveryExitOfTrueAThousandTimesInARow() {
-        for (int i = 0; i < 1000; i++) {
+        for (int i = 0; i < lifecycleCount(1000); i++) {
             ExitStatus status = run("true-" + i, ProcessSpec.builder("true").stdio(Stdio.NULL).build());
             assertThat(status.isSuccess()).as("run %d", i).isTrue();
         }
@@ -113,15 +125,16 @@ public abstract class TaskServiceBehaviour {
         StepVerifier.create(task.delete()).expectNext(first).expectComplete().verify(WAIT);
     }
 
+    /** KILL, not TERM: a container's PID 1 ignores a signal it has no handler for, so TERM proves nothing there. */
     @Test
     void killBySignalIsReportedAsThatSignal() {
         Task task = create("killed", "sleep", "60");
         task.start().block(WAIT);
-        task.kill(Signal.TERM).block(WAIT);
+        task.kill(Signal.KILL).block(WAIT);
         ExitStatus status = task.exit().block(WAIT);
-        assertThat(status.signal()).contains(Signal.TERM);
+        assertThat(status.signal()).contains(Signal.KILL);
         assertThat(status.code()).isEmpty();
-        assertThat(status.toShellCode()).isEqualTo(143);
+        assertThat(status.toShellCode()).isEqualTo(137);
         task.delete().block(WAIT);
     }
 
@@ -364,7 +377,7 @@ public abstract class TaskServiceBehaviour {
         }
         long fds = openDescriptors();
         long threads = threadsOutsideThePool();
-        for (int i = 0; i < 500; i++) {
+        for (int i = 0; i < lifecycleCount(500); i++) {
             lifecycle.run();
         }
         assertThat(openDescriptors()).isLessThanOrEqualTo(fds);

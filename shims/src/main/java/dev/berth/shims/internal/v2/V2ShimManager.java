@@ -264,14 +264,15 @@ final class V2ShimManager implements ShimManager {
 
     /**
      * runc reports a program it cannot exec only in the message of an UNKNOWN status, e.g. {@code exec:
-     * "/bin/x": stat /bin/x: no such file or directory}: that is NOT_FOUND (or PERMISSION_DENIED), as the SPI says.
+     * "/bin/x": stat /bin/x: no such file or directory}, or {@code executable file not found in $PATH} for a bare
+     * name: that is NOT_FOUND (or PERMISSION_DENIED), as the SPI says.
      */
     static Throwable createError(Throwable e) {
         String message = String.valueOf(e.getMessage());
         if (!Errors.is(e, dev.berth.core.ErrorKind.UNKNOWN) || !message.contains("exec: ")) {
             return e;
         }
-        if (message.contains("no such file or directory")) {
+        if (message.contains("no such file or directory") || message.contains("executable file not found")) {
             return Errors.of(dev.berth.core.ErrorKind.NOT_FOUND, e, "%s", message);
         }
         if (message.contains("permission denied")) {
