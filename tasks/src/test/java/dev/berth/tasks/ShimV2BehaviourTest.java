@@ -68,7 +68,8 @@ class ShimV2BehaviourTest extends TaskServiceBehaviour {
                 states.add(state);
             }
             rootfs = BusyboxRootfs.create(test.resolve("rootfs"));
-            RuntimeSchedulers schedulers = RuntimeSchedulers.create("v2-behaviour");
+            // Named as Berth.embedded() names them: the suite counts threads outside the "berth-syscalls" pool.
+            RuntimeSchedulers schedulers = RuntimeSchedulers.create("berth");
             return TaskManager.create(TaskManagerConfig.builder(
                             ShimV2Runtime.create(ShimV2Runtime.Config.defaults(state, schedulers)), schedulers)
                     .ownsSchedulers(true)
