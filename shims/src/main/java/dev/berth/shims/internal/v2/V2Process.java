@@ -59,6 +59,9 @@ final class V2Process implements ShimProcess {
     private volatile boolean started;
     private volatile int pid;
     private volatile @Nullable Disposable waitCall;
+    /** An exec's Start is outstanding: a Wait reply meanwhile is held until the Start's answer (guarded by this). */
+    private boolean startInFlight;
+    private @Nullable ExitStatus heldExit;
 
     /** The init of task {@code taskId}. */
     V2Process(String shimName, String taskId, ShimTaskClient client, RuntimeSchedulers schedulers,
@@ -101,7 +104,7 @@ final class V2Process implements ShimProcess {
     /** Sends the Wait whose reply is the exit. A lost connection gives UNKNOWN once started, else nothing. */
     void watchExit() {
         waitCall = client.wait(WaitRequest.newBuilder().setId(taskId).setExecId(execId).build()).subscribe(
-                r -> emit(decode(r)),
+                r -> onWaitReply(decode(r)),
                 e -> {
                     if (started) {
                         log.warn("[{}] lost the exit of {}: reporting it unknown", shimName, id(), e);
@@ -110,6 +113,33 @@ final class V2Process implements ShimProcess {
                         exit.tryEmitEmpty();
                     }
                 });
+    }
+
+    /**
+     * The shim sometimes answers the Wait of an exec whose Start then fails (and sometimes never does, pitfall 26):
+     * an exit that comes while an exec's Start is outstanding is held, emitted if the Start succeeds and dropped if
+     * it fails, since the exec never ran.
+     */
+    private void onWaitReply(ExitStatus status) {
+        synchronized (this) {
+            if (startInFlight) {
+                heldExit = status;
+                return;
+            }
+        }
+        emit(status);
+    }
+
+    private void startAnswered(boolean ok) {
+        ExitStatus held;
+        synchronized (this) {
+            startInFlight = false;
+            held = heldExit;
+            heldExit = null;
+        }
+        if (ok && held != null) {
+            emit(held);
+        }
     }
 
     static ExitStatus decode(WaitResponse response) {
@@ -172,7 +202,19 @@ final class V2Process implements ShimProcess {
                         pid = r.getPid();
                         return pid;
                     });
-            return isExec() ? start.onErrorMap(V2ShimManager::createError).doOnError(e -> dropWait()) : start;
+            if (!isExec()) {
+                return start;
+            }
+            synchronized (this) {
+                startInFlight = true;
+            }
+            return start.doOnNext(p -> startAnswered(true))
+                    .onErrorMap(V2ShimManager::createError)
+                    .doOnError(e -> {
+                        startAnswered(false);
+                        dropWait();
+                    })
+                    .doOnCancel(() -> startAnswered(true));
         });
     }
 
