@@ -6,6 +6,7 @@ import dev.berth.core.ProcessSpec;
 import dev.berth.core.RuntimeSchedulers;
 import dev.berth.core.TaskService;
 import dev.berth.core.TaskSpec;
+import dev.berth.shims.testing.BusyboxRootfs;
 import dev.berth.shims.v2.ShimV2Runtime;
 import java.io.IOException;
 import java.io.UncheckedIOException;

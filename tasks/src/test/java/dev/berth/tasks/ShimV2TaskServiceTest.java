@@ -9,6 +9,7 @@ import dev.berth.core.RuntimeSchedulers;
 import dev.berth.core.Signal;
 import dev.berth.core.Task;
 import dev.berth.core.TaskSpec;
+import dev.berth.shims.testing.BusyboxRootfs;
 import dev.berth.shims.v2.ShimV2Runtime;
 import java.io.IOException;
 import java.nio.ByteBuffer;

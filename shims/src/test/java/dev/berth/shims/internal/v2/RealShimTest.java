@@ -9,6 +9,7 @@ import dev.berth.core.ProcessSpec;
 import dev.berth.core.RuntimeSchedulers;
 import dev.berth.core.TaskSpec;
 import dev.berth.core.os.Syscalls;
+import dev.berth.shims.testing.BusyboxRootfs;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;

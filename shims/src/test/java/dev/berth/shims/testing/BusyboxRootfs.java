@@ -1,4 +1,4 @@
-package dev.berth.tasks;
+package dev.berth.shims.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -10,21 +10,21 @@ import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * (A copy of the shims module's test fixture.) A minimal container rootfs made from Debian's static busybox: {@code bin/busybox}, applet symlinks and empty
+ * A minimal container rootfs made from Debian's static busybox: {@code bin/busybox}, applet symlinks and empty
  * {@code proc}, {@code dev}, {@code sys} and {@code tmp}. Without {@code /bin/busybox} the test is skipped, or
  * fails when {@code CI=true}.
  */
-final class BusyboxRootfs {
-    static final Path BUSYBOX = Path.of("/bin/busybox");
-    static final List<String> APPLETS = List.of("sh", "true", "echo", "cat", "sleep", "ls", "env", "yes",
+public final class BusyboxRootfs {
+    public static final Path BUSYBOX = Path.of("/bin/busybox");
+    public static final List<String> APPLETS = List.of("sh", "true", "echo", "cat", "sleep", "ls", "env", "yes",
             "head", "seq");
-    static final List<String> DIRS = List.of("proc", "dev", "sys", "tmp");
+    public static final List<String> DIRS = List.of("proc", "dev", "sys", "tmp");
 
     private BusyboxRootfs() {
     }
 
     /** Builds the rootfs in {@code dir} (created if missing) and returns it. */
-    static Path create(Path dir) throws IOException {
+    public static Path create(Path dir) throws IOException {
         requireBusybox();
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Files.copy(BUSYBOX, bin.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
@@ -37,7 +37,7 @@ final class BusyboxRootfs {
         return dir;
     }
 
-    static void requireBusybox() {
+    public static void requireBusybox() {
         if (Files.isExecutable(BUSYBOX)) {
             return;
         }
