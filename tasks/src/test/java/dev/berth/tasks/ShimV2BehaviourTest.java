@@ -1,12 +1,12 @@
 package dev.berth.tasks;
 
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.berth.core.ProcessSpec;
 import dev.berth.core.RuntimeSchedulers;
 import dev.berth.core.TaskService;
 import dev.berth.core.TaskSpec;
 import dev.berth.shims.testing.BusyboxRootfs;
+import dev.berth.shims.testing.ContainerTests;
 import dev.berth.shims.v2.ShimV2Runtime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -42,27 +41,8 @@ class ShimV2BehaviourTest extends TaskServiceBehaviour {
 
     @Override
     protected TaskService newService() {
-        List<String> missing = new ArrayList<>();
+        ContainerTests.requirePrerequisites("the shim v2 behaviour tests");
         try {
-            if (!ShimV2TaskServiceTest.isRoot()) {
-                missing.add("root");
-            }
-            if (!ShimV2TaskServiceTest.onPath(ShimV2TaskServiceTest.SHIM)) {
-                missing.add(ShimV2TaskServiceTest.SHIM);
-            }
-            if (!ShimV2TaskServiceTest.onPath("runc")) {
-                missing.add("runc");
-            }
-            if (!Files.isExecutable(BusyboxRootfs.BUSYBOX)) {
-                missing.add("busybox-static");
-            }
-            if (!missing.isEmpty()) {
-                String why = "shim v2 behaviour tests need " + missing + " (root)";
-                if ("true".equals(System.getenv("CI"))) {
-                    fail(why);
-                }
-                Assumptions.abort(why);
-            }
             Path test = dir.resolve("t" + serial.incrementAndGet());
             Path state = test.resolve("state");
             synchronized (states) {
@@ -95,7 +75,7 @@ class ShimV2BehaviourTest extends TaskServiceBehaviour {
         synchronized (states) {
             for (Path state : states) {
                 String address = state.toAbsolutePath().normalize().toString();
-                for (ProcessHandle stray : ShimV2TaskServiceTest.shimsOf(address)) {
+                for (ProcessHandle stray : ContainerTests.shimsOf(address)) {
                     System.err.println("killing stray shim " + stray.pid());
                     stray.destroyForcibly();
                     stray.onExit().get();

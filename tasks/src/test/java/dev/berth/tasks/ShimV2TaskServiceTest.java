@@ -1,7 +1,6 @@
 package dev.berth.tasks;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.berth.core.ExitStatus;
 import dev.berth.core.ProcessSpec;
@@ -10,6 +9,7 @@ import dev.berth.core.Signal;
 import dev.berth.core.Task;
 import dev.berth.core.TaskSpec;
 import dev.berth.shims.testing.BusyboxRootfs;
+import dev.berth.shims.testing.ContainerTests;
 import dev.berth.shims.v2.ShimV2Runtime;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,11 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -40,7 +38,6 @@ import reactor.core.publisher.Mono;
 @EnabledOnOs(OS.LINUX)
 class ShimV2TaskServiceTest {
     static final Duration WAIT = Duration.ofSeconds(30);
-    static final String SHIM = "containerd-shim-runc-v2";
     static final String NS = "default";
 
     @TempDir
@@ -51,27 +48,7 @@ class ShimV2TaskServiceTest {
 
     @BeforeEach
     void requireRootRuncAndShim() throws IOException {
-        List<String> missing = new ArrayList<>();
-        if (!isRoot()) {
-            missing.add("root");
-        }
-        if (!onPath(SHIM)) {
-            missing.add(SHIM);
-        }
-        if (!onPath("runc")) {
-            missing.add("runc");
-        }
-        if (!Files.isExecutable(Path.of("/bin/busybox"))) {
-            missing.add("busybox-static");
-        }
-        if (!missing.isEmpty()) {
-            String why = "shim v2 task tests need " + missing + " (Debian: runc, containerd, busybox-static; root)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(why);
-            }
-            System.err.println("SKIPPED: " + why);
-            Assumptions.abort(why);
-        }
+        ContainerTests.requirePrerequisites("the shim v2 task tests");
         state = dir.resolve("state");
         rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
         RuntimeSchedulers schedulers = RuntimeSchedulers.create("v2-task-test");
@@ -91,7 +68,7 @@ class ShimV2TaskServiceTest {
                 tasks.close().block(WAIT);
             }
         } finally {
-            for (ProcessHandle stray : shimsOf(state.toAbsolutePath().normalize().toString())) {
+            for (ProcessHandle stray : ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())) {
                 System.err.println("killing stray shim " + stray.pid());
                 stray.destroyForcibly();
                 stray.onExit().get();
@@ -205,7 +182,7 @@ class ShimV2TaskServiceTest {
         Path bundle = state.resolve(NS).resolve("gone");
         Path socket = Path.of(Files.readString(bundle.resolve("address")).strip().replace("unix://", ""));
         assertThat(socket).exists();
-        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).hasSize(1);
+        assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).hasSize(1);
 
         task.start().then(task.exit()).block(WAIT);
         task.delete().block(WAIT);
@@ -214,7 +191,7 @@ class ShimV2TaskServiceTest {
         try (Stream<Path> left = Files.list(state.resolve(NS))) {
             assertThat(left.toList()).isEmpty();
         }
-        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+        assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
         assertThat(socket).doesNotExist();
     }
 
@@ -225,7 +202,7 @@ class ShimV2TaskServiceTest {
         assertThat(task.delete().blockOptional(WAIT)).isEmpty();
         assertThat(exit.blockOptional(WAIT)).isEmpty();
         assertThat(state.resolve(NS).resolve("idle")).doesNotExist();
-        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+        assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
     }
 
     @Test
@@ -234,7 +211,7 @@ class ShimV2TaskServiceTest {
                 tasks.create(taskSpec("broken", ProcessSpec.of("/bin/no-such-program"))).block(WAIT));
         assertThat(dev.berth.core.Errors.is(error, dev.berth.core.ErrorKind.NOT_FOUND)).as("%s", error).isTrue();
         assertThat(state.resolve(NS).resolve("broken")).doesNotExist();
-        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+        assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
         // The same id can be created again: no runc container was left behind (pitfall 16).
         assertThat(run("broken", "/bin/true").exit().isSuccess()).isTrue();
     }
@@ -277,7 +254,7 @@ class ShimV2TaskServiceTest {
         assertThat(task.exit().block(WAIT).signal()).contains(Signal.KILL);
         task.delete().block(WAIT);
         assertThat(bundle).doesNotExist();
-        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+        assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
     }
 
     @Test
@@ -349,7 +326,7 @@ class ShimV2TaskServiceTest {
         try (Stream<Path> left = Files.list(state.resolve(NS))) {
             assertThat(left.toList()).isEmpty();
         }
-        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+        assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
     }
 
     @Test
@@ -364,7 +341,7 @@ class ShimV2TaskServiceTest {
         task.kill(Signal.KILL).block(WAIT);
         task.exit().block(WAIT);
         task.delete().block(WAIT);
-        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
+        assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
     }
 
     /** Pitfall 26: the Wait of an exec whose Start failed never answers; the exec still deletes. */
@@ -382,39 +359,7 @@ class ShimV2TaskServiceTest {
         task.kill(Signal.KILL).block(WAIT);
         task.exit().block(WAIT);
         task.delete().block(WAIT);
-        assertThat(shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
-    }
-
-    /** Live {@code containerd-shim-runc-v2} processes whose command line holds {@code address}. */
-    static List<ProcessHandle> shimsOf(String address) throws IOException {
-        List<ProcessHandle> found = new ArrayList<>();
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                String cmdline;
-                try {
-                    cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    continue;
-                }
-                List<String> argv = List.of(cmdline.split("\0"));
-                if (!argv.isEmpty() && argv.get(0).endsWith(SHIM) && argv.contains(address)) {
-                    ProcessHandle.of(Long.parseLong(proc.getFileName().toString())).ifPresent(found::add);
-                }
-            }
-        }
-        return found;
-    }
-
-    static boolean onPath(String name) {
-        String path = System.getenv("PATH") == null ? "" : System.getenv("PATH");
-        return Stream.concat(Stream.of(path.split(":")), Stream.of("/usr/sbin", "/sbin"))
-                .filter(d -> d.startsWith("/"))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, name)));
-    }
-
-    static boolean isRoot() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
+        assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
     }
 
     static void runQuietly(String... argv) {

@@ -10,10 +10,10 @@ import dev.berth.core.RuntimeSchedulers;
 import dev.berth.core.TaskSpec;
 import dev.berth.core.os.Syscalls;
 import dev.berth.shims.testing.BusyboxRootfs;
+import dev.berth.shims.testing.ContainerTests;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,9 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -42,7 +40,6 @@ import reactor.test.StepVerifier;
 class RealShimTest {
     static final Duration BOUND = Duration.ofSeconds(15);
     static final String NS = "berthit";
-    static final String SHIM = "containerd-shim-runc-v2";
 
     final RuntimeSchedulers schedulers = RuntimeSchedulers.create("real-shim-it");
     final Syscalls sys = Syscalls.linux();
@@ -56,27 +53,9 @@ class RealShimTest {
 
     @BeforeEach
     void requireRootRuncAndShim() throws IOException {
+        ContainerTests.requirePrerequisites("the real shim test");
         binaries = RuntimeBinaries.fromEnvironment(schedulers);
-        List<String> missing = new ArrayList<>();
-        if (!isRoot()) {
-            missing.add("root");
-        }
-        try {
-            shim = binaries.resolveNow("io.containerd.runc.v2");
-        } catch (RuntimeException e) {
-            missing.add(SHIM);
-        }
-        if (Stream.of(binaries.shimPath().split(":")).noneMatch(d -> Files.isExecutable(Path.of(d, "runc")))) {
-            missing.add("runc");
-        }
-        if (!missing.isEmpty()) {
-            String why = "real shim test needs " + missing + " (Debian: runc, containerd, run as root)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(why);
-            }
-            System.err.println("SKIPPED: " + why);
-            Assumptions.abort(why);
-        }
+        shim = binaries.resolveNow("io.containerd.runc.v2");
         state = dir.resolve("state");
     }
 
@@ -84,7 +63,7 @@ class RealShimTest {
     void killStrayShimsAndClose() throws IOException {
         try {
             if (state != null) {
-                for (ProcessHandle stray : shimsOf(ShimStart.privateAddress(state))) {
+                for (ProcessHandle stray : ContainerTests.shimsOf(ShimStart.privateAddress(state))) {
                     System.err.println("killing stray shim " + stray.pid());
                     stray.destroyForcibly();
                 }
@@ -123,7 +102,7 @@ class RealShimTest {
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             assertThat(channel.isConnected()).isTrue();
         }
-        List<ProcessHandle> daemons = shimsOf(ShimStart.privateAddress(state));
+        List<ProcessHandle> daemons = ContainerTests.shimsOf(ShimStart.privateAddress(state));
         assertThat(daemons).as("one daemon carries our private -address").hasSize(1);
 
         // Spec 3.5: the delete action needs the runtime file a Create writes; without one it fails, exit 1.
@@ -145,31 +124,6 @@ class RealShimTest {
 
         StepVerifier.create(bundles.remove(bundle)).expectComplete().verify(BOUND);
         assertThat(BundlesTest.list(state.resolve(NS))).isEmpty();
-        assertThat(shimsOf(ShimStart.privateAddress(state))).isEmpty();
-    }
-
-    /** Live {@code containerd-shim-runc-v2} processes whose command line holds {@code address}. */
-    static List<ProcessHandle> shimsOf(String address) throws IOException {
-        List<ProcessHandle> found = new ArrayList<>();
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                String cmdline;
-                try {
-                    cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    continue; // exited meanwhile
-                }
-                List<String> argv = List.of(cmdline.split("\0"));
-                if (!argv.isEmpty() && argv.get(0).endsWith(SHIM) && argv.contains(address)) {
-                    ProcessHandle.of(Long.parseLong(proc.getFileName().toString())).ifPresent(found::add);
-                }
-            }
-        }
-        return found;
-    }
-
-    static boolean isRoot() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
+        assertThat(ContainerTests.shimsOf(ShimStart.privateAddress(state))).isEmpty();
     }
 }
