@@ -2,8 +2,14 @@ package dev.berth;
 
 import dev.berth.core.RuntimeSchedulers;
 import dev.berth.core.TaskService;
+import dev.berth.core.os.Syscalls;
+import dev.berth.events.EventExchange;
 import dev.berth.shims.ShimManager;
 import dev.berth.shims.embedded.EmbeddedRuntime;
+import dev.berth.shims.v2.ShimV2Runtime;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import dev.berth.tasks.TaskManager;
 import dev.berth.tasks.TaskManagerConfig;
 
@@ -34,6 +40,46 @@ public final class Berth {
                     .ownsSchedulers(true)
                     .build());
         } catch (RuntimeException e) {
+            schedulers.dispose();
+            throw e;
+        }
+    }
+
+    /**
+     * A task service with both local runtimes: the embedded one (plain host processes) and the shim v2 one
+     * ({@link ShimV2Runtime#NAME}: containers under {@code containerd-shim-runc-v2} and runc, which needs root).
+     * A task picks its runtime with {@link dev.berth.core.TaskSpec#runtime()}; the config names the default. The
+     * shims' own events are forwarded into {@link TaskService#events()} beside the service's lifecycle events.
+     *
+     * <p>The state directory has one owner at a time: a second service over it, in this process or another, fails
+     * with FAILED_PRECONDITION until the first is closed (or its process died). Containers left by a previous owner
+     * are taken over by {@link TaskManager#restore()}.
+     *
+     * @throws dev.berth.core.BerthException FAILED_PRECONDITION when another owner holds the state directory,
+     *     NOT_IMPLEMENTED off Linux, UNAVAILABLE without native epoll
+     */
+    public static TaskManager local(LocalConfig config) {
+        java.util.Objects.requireNonNull(config, "config");
+        RuntimeSchedulers schedulers = RuntimeSchedulers.create("berth");
+        List<ShimManager> started = new ArrayList<>();
+        try {
+            EventExchange exchange = EventExchange.create(schedulers, Clock.systemUTC());
+            ShimManager embedded = EmbeddedRuntime.create(EmbeddedRuntime.Config.defaults(schedulers));
+            started.add(embedded);
+            ShimManager v2 = ShimV2Runtime.create(new ShimV2Runtime.Config(config.state(), schedulers,
+                    Syscalls.linux(), null, exchange, ShimV2Runtime.DEFAULT_DRAIN_TIMEOUT));
+            started.add(v2);
+            ShimManager first = config.defaultRuntime().equals(ShimV2Runtime.NAME) ? v2 : embedded;
+            ShimManager second = first == v2 ? embedded : v2;
+            return TaskManager.create(TaskManagerConfig.builder(first, schedulers)
+                    .runtime(second)
+                    .exchange(exchange)
+                    .stopGrace(config.stopGrace())
+                    .closePolicy(config.closePolicy())
+                    .ownsSchedulers(true)
+                    .build());
+        } catch (RuntimeException e) {
+            started.forEach(m -> m.close().subscribe(null, x -> { }));
             schedulers.dispose();
             throw e;
         }

@@ -41,4 +41,27 @@ public interface Shim {
      * @return a cold Mono completing when nothing of the task remains
      */
     Mono<Void> delete();
+
+    /**
+     * The loss of the shim: completes once the runtime saw the task's shim die without a {@link #delete()} (its
+     * daemon killed or crashed), and cleaned up after it (nothing of the task is left: no process, bundle, socket
+     * or runtime state). By then every process's {@link ShimProcess#exit()} has completed: with the status the
+     * runtime saw if it saw one, else {@link dev.berth.core.ExitStatus#unknown unknown}; a later {@link #delete()}
+     * completes at once. Hot and cached; never completes for a shim that is deleted or detached. Runtimes whose
+     * shims cannot be lost (the embedded one) never complete it.
+     */
+    default Mono<Void> lost() {
+        return Mono.never();
+    }
+
+    /**
+     * Lets go of the task without ending it: this side's connection and descriptors are released, the task keeps
+     * running, and a later {@link ShimManager#restore()} over the same state finds it again.
+     *
+     * @return a cold Mono completing when released. NOT_IMPLEMENTED for a runtime whose tasks cannot outlive it
+     *     (the embedded one).
+     */
+    default Mono<Void> detach() {
+        return Mono.error(dev.berth.core.Errors.notImplemented("this runtime's tasks cannot outlive their owner"));
+    }
 }

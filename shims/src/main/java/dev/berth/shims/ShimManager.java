@@ -2,6 +2,7 @@ package dev.berth.shims;
 
 import dev.berth.core.AsyncCloseable;
 import dev.berth.core.TaskSpec;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** Creates the shims of one runtime, one per task, and owns what they share. */
@@ -19,6 +20,17 @@ public interface ShimManager extends AsyncCloseable {
      *     leaves nothing behind.
      */
     Mono<Shim> create(String namespace, TaskSpec spec);
+
+    /**
+     * Finds the tasks a previous owner of this runtime's state left behind (detached, or owned by a process that
+     * died) and takes them over: live shims are reconnected, and a task whose shim is gone is cleaned up and emitted
+     * with a {@link Shim#lost()} that completes once that is done. Cold; call it once, before any create.
+     *
+     * @return a cold Flux of the restored tasks; empty for a runtime whose tasks cannot outlive their owner
+     */
+    default Flux<RestoredShim> restore() {
+        return Flux.empty();
+    }
 
     /**
      * Releases what the manager shares (event loops, sockets). Tasks must have been deleted before.

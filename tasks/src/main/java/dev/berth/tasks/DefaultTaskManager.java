@@ -1,5 +1,6 @@
 package dev.berth.tasks;
 
+import dev.berth.core.ErrorKind;
 import dev.berth.core.Errors;
 import dev.berth.core.EventSubscriber;
 import dev.berth.events.EventExchange;
@@ -9,6 +10,7 @@ import dev.berth.core.Namespaces;
 import dev.berth.core.Signal;
 import dev.berth.core.Task;
 import dev.berth.core.TaskSpec;
+import dev.berth.shims.RestoredShim;
 import dev.berth.shims.ShimManager;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -73,15 +75,57 @@ final class DefaultTaskManager implements TaskManager {
                     .<Task>map(shim -> {
                         TaskEvents events = new TaskEvents(exchange, namespace);
                         ManagedTask task = new ManagedTask(namespace, spec, shim, events,
-                                () -> registry.remove(key, slot));
+                                () -> registry.remove(key, slot), ProcessState.CREATED);
                         slot.task = task;
                         events.created(spec.id(), 0);
+                        task.watchExit();
+                        task.watchLost();
                         log.debug("[{}/{}] task created", namespace, spec.id());
                         return task;
                     })
                     .doOnError(e -> registry.remove(key, slot))
                     .doOnCancel(() -> registry.remove(key, slot));
         });
+    }
+
+    @Override
+    public Flux<Task> restore() {
+        return Flux.defer(() -> {
+            if (closed.get()) {
+                return Flux.error(Errors.unavailable("the task service is closed"));
+            }
+            return Flux.fromIterable(runtimes.values())
+                    .concatMap(ShimManager::restore)
+                    .concatMap(restored -> Mono.justOrEmpty(adopt(restored)));
+        });
+    }
+
+    /**
+     * Registers a restored task in the state it was found in, then follows its exit and loss: an exit that came
+     * while nobody owned the task is published now, after its {@code /tasks/create}.
+     */
+    private @Nullable Task adopt(RestoredShim restored) {
+        TaskSpec spec = restored.spec();
+        Key key = new Key(restored.namespace(), spec.id());
+        Slot slot = new Slot();
+        if (registry.putIfAbsent(key, slot) != null) {
+            log.warn("[{}/{}] restored twice: the second is left alone", key.namespace(), key.id());
+            return null;
+        }
+        ProcessState initial = switch (restored.status()) {
+            case CREATED -> ProcessState.CREATED;
+            case PAUSED -> new ProcessState.Paused(restored.pid());
+            // A stopped one is adopted as running: its hot exit, already there, moves it on and is published.
+            default -> new ProcessState.Running(restored.pid());
+        };
+        TaskEvents events = new TaskEvents(exchange, restored.namespace());
+        ManagedTask task = new ManagedTask(restored.namespace(), spec, restored.shim(), events,
+                () -> registry.remove(key, slot), initial);
+        slot.task = task;
+        log.info("[{}/{}] restored, {} (pid {})", key.namespace(), key.id(), restored.status(), restored.pid());
+        task.watchExit();
+        task.watchLost();
+        return task;
     }
 
     @Override
@@ -124,7 +168,7 @@ final class DefaultTaskManager implements TaskManager {
     private Mono<Void> shutdown() {
         return Flux.fromIterable(registry.values())
                 .mapNotNull(slot -> slot.task)
-                .flatMap(this::stop)
+                .flatMap(this::stopOrDetach)
                 .then(Flux.fromIterable(runtimes.values()).concatMap(ShimManager::close).then())
                 .then(exchange.close())
                 .then(Mono.defer(() -> config.ownsSchedulers() ? disposeSchedulers() : Mono.empty()));
@@ -147,6 +191,19 @@ final class DefaultTaskManager implements TaskManager {
             thread.setDaemon(true);
             thread.start();
         });
+    }
+
+    /** Under {@link ClosePolicy#DETACH}, a task whose shim can outlive us is let go; every other one is stopped. */
+    private Mono<Void> stopOrDetach(ManagedTask task) {
+        if (config.closePolicy() != ClosePolicy.DETACH) {
+            return stop(task);
+        }
+        return task.detach()
+                .onErrorResume(e -> Errors.is(e, ErrorKind.NOT_IMPLEMENTED), e -> stop(task))
+                .onErrorResume(e -> {
+                    log.warn("[{}/{}] detach on close failed", task.namespace(), task.id(), e);
+                    return Mono.empty();
+                });
     }
 
     /** SIGTERM, the grace period, SIGKILL, then delete: a cleanup, so failures are logged, never raised. */

@@ -10,7 +10,7 @@ final class ManagedExec extends ManagedProcess {
     private final ManagedTask task;
 
     ManagedExec(String id, ShimProcess shimProcess, ManagedTask task) {
-        super(id, shimProcess);
+        super(id, shimProcess, ProcessState.CREATED);
         this.task = task;
     }
 

@@ -25,15 +25,23 @@ class ManagedProcess implements Process {
 
     final String id;
     final ShimProcess shimProcess;
-    final AtomicReference<ProcessState> state = new AtomicReference<>(ProcessState.CREATED);
+    final AtomicReference<ProcessState> state;
     private final Sinks.One<ExitStatus> exit = Sinks.one();
-    private final Disposable exitWatch;
+    private volatile Disposable exitWatch = reactor.core.Disposables.disposed();
     /** Set on the shim's exit signal, before its completion signal (same thread). */
     private boolean sawExit;
 
-    ManagedProcess(String id, ShimProcess shimProcess) {
+    ManagedProcess(String id, ShimProcess shimProcess, ProcessState initial) {
         this.id = id;
         this.shimProcess = shimProcess;
+        this.state = new AtomicReference<>(initial);
+    }
+
+    /**
+     * Starts following the shim's exit; call it once the object is fully built (a restored process's exit may
+     * already be there, and is published at once).
+     */
+    void watchExit() {
         // Owned boundary: the watch lives as long as the process and is disposed on delete.
         this.exitWatch = shimProcess.exit().subscribe(this::onExit, this::onExitError, this::onNoExit);
     }

@@ -15,11 +15,14 @@ import dev.berth.shims.Shim;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** A task under the task manager: its init is this process, its execs are {@link ManagedExec}s. */
 final class ManagedTask extends ManagedProcess implements Task {
+    private static final Logger log = LoggerFactory.getLogger(ManagedTask.class);
     private final String namespace;
     private final TaskSpec spec;
     private final Shim shim;
@@ -28,9 +31,16 @@ final class ManagedTask extends ManagedProcess implements Task {
     private final Map<String, ManagedExec> execs = new ConcurrentHashMap<>();
     private final Set<String> execIds = ConcurrentHashMap.newKeySet();
     private volatile int lastPid;
+    private volatile reactor.core.Disposable lostWatch = reactor.core.Disposables.disposed();
 
-    ManagedTask(String namespace, TaskSpec spec, Shim shim, TaskEvents events, Runnable onDeleted) {
-        super(spec.id(), shim.init());
+    ManagedTask(String namespace, TaskSpec spec, Shim shim, TaskEvents events, Runnable onDeleted,
+            ProcessState initial) {
+        super(spec.id(), shim.init(), initial);
+        if (initial instanceof ProcessState.Running r) {
+            lastPid = r.pid();
+        } else if (initial instanceof ProcessState.Paused p) {
+            lastPid = p.pid();
+        }
         this.events = events;
         this.namespace = namespace;
         this.spec = spec;
@@ -99,6 +109,7 @@ final class ManagedTask extends ManagedProcess implements Task {
             return shim.exec(execId, processSpec)
                     .<Process>map(p -> {
                         ManagedExec exec = new ManagedExec(execId, p, this);
+                        exec.watchExit();
                         execs.put(execId, exec);
                         events.execAdded(id, execId);
                         return exec;
@@ -162,6 +173,7 @@ final class ManagedTask extends ManagedProcess implements Task {
                     execs.clear();
                     execIds.clear();
                     deleted();
+                    lostWatch.dispose();
                     onDeleted.run();
                     events.deleted(id, s instanceof ProcessState.Stopped ? lastPid : 0,
                             s instanceof ProcessState.Stopped stopped ? stopped.exit() : null);
@@ -178,6 +190,33 @@ final class ManagedTask extends ManagedProcess implements Task {
     @Override
     void publishExit(ExitStatus status, int pid) {
         events.exited(id, id, pid, status);
+    }
+
+    /**
+     * Follows the shim's loss. A task still running when its shim died gets an unknown exit from the shim; it is
+     * then deleted as containerd deletes it ({@code /tasks/exit}, then {@code /tasks/delete}). A task that had
+     * exited before keeps its real exit and waits for its delete, so no exit is invented.
+     */
+    void watchLost() {
+        lostWatch = shim.lost().subscribe(null,
+                e -> log.warn("[{}/{}] shim loss not followed", namespace, id, e), this::onLost);
+    }
+
+    private void onLost() {
+        if (state.get() instanceof ProcessState.Stopped stopped
+                && stopped.exit().kind() == ExitStatus.Kind.UNKNOWN) {
+            log.warn("[{}/{}] shim lost while the task ran: deleted", namespace, id);
+            deleteStopped().subscribe(null, e -> log.warn("[{}/{}] delete after shim loss failed", namespace, id,
+                    e));
+        }
+    }
+
+    /** Lets go of the task without ending it (its runtime permitting); the registry forgets it. */
+    Mono<Void> detach() {
+        return shim.detach().then(Mono.fromRunnable(() -> {
+            lostWatch.dispose();
+            onDeleted.run();
+        }));
     }
 
     boolean isRunning() {

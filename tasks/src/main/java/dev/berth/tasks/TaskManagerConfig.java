@@ -20,9 +20,10 @@ import java.util.Objects;
  * @param ownsSchedulers whether closing the manager disposes {@code schedulers}
  * @param exchange the exchange lifecycle events go to, closed with the manager; {@code null} makes a new one
  * @param clock the clock stamping the events of a new exchange
+ * @param closePolicy what {@code close()} does to the tasks still owned
  */
 public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers schedulers, Duration stopGrace,
-        boolean ownsSchedulers, @Nullable EventExchange exchange, Clock clock) {
+        boolean ownsSchedulers, @Nullable EventExchange exchange, Clock clock, ClosePolicy closePolicy) {
     /** The default grace period between SIGTERM and SIGKILL when the service closes. */
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
 
@@ -34,6 +35,7 @@ public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers sc
         Objects.requireNonNull(schedulers, "schedulers");
         Objects.requireNonNull(stopGrace, "stopGrace");
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(closePolicy, "closePolicy");
     }
 
     /** A builder whose default runtime is {@code defaultRuntime}. */
@@ -49,6 +51,7 @@ public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers sc
         private boolean ownsSchedulers;
         private @Nullable EventExchange exchange;
         private Clock clock = Clock.systemUTC();
+        private ClosePolicy closePolicy = ClosePolicy.STOP;
 
         Builder(ShimManager defaultRuntime, RuntimeSchedulers schedulers) {
             runtimes.add(Objects.requireNonNull(defaultRuntime, "defaultRuntime"));
@@ -85,8 +88,15 @@ public record TaskManagerConfig(List<ShimManager> runtimes, RuntimeSchedulers sc
             return this;
         }
 
+        /** Sets what {@code close()} does to the tasks still owned ({@link ClosePolicy#STOP} by default). */
+        public Builder closePolicy(ClosePolicy policy) {
+            this.closePolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
         public TaskManagerConfig build() {
-            return new TaskManagerConfig(runtimes, schedulers, stopGrace, ownsSchedulers, exchange, clock);
+            return new TaskManagerConfig(runtimes, schedulers, stopGrace, ownsSchedulers, exchange, clock,
+                    closePolicy);
         }
     }
 }
