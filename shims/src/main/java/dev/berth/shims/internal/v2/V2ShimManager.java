@@ -217,9 +217,10 @@ final class V2ShimManager implements ShimManager {
             if (fifos.stdin() == null) {
                 return Mono.empty();
             }
-            // The shim holds a read end since Create, so this open neither blocks nor fails with ENXIO.
+            // O_RDWR, as for an exec's stdin: the shim opens its read end in a goroutine that may not have run
+            // when Create answers, and a write-only non-blocking open would then fail with ENXIO (seen under load).
             return Mono.fromRunnable(() -> {
-                int fd = sys.open(fifos.stdin().toString(), OpenFlags.O_WRONLY | OpenFlags.O_NONBLOCK, 0);
+                int fd = sys.open(fifos.stdin().toString(), OpenFlags.O_RDWR | OpenFlags.O_NONBLOCK, 0);
                 stdin = loop.input(fd);
                 IoLoop.InputPipe in = stdin;
                 undo.push("close stdin", in::close);
