@@ -1,0 +1,183 @@
+package dev.berth.tasks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.core.RuntimeSchedulers;
+import dev.berth.shims.testing.ContainerTests;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
+
+/**
+ * What container lifecycles of the shim v2 runtime may leave behind, in this JVM and on the host, counted once the
+ * runtime is warm ({@link #baseline()}) and checked after ({@link #assertNothingLeft}): the JVM's descriptors,
+ * threads and children (zombies included), the shims of the state directory, their sockets, the bundles and FIFOs
+ * under the state directory, mounts under it and the runc state of the namespace.
+ *
+ * <p>Threads of two bounded pools are left out of the thread count and checked against their bounds instead: the
+ * runtime's syscall pool ({@code <schedulers>-syscalls}, at most {@link RuntimeSchedulers#DEFAULT_SYSCALL_THREADS})
+ * and the JDK's {@code process reaper} pool, which keeps one thread per live {@link ProcessBuilder} child and lets
+ * it idle for a minute afterwards (the shim's {@code start} and {@code delete} actions are such children): it may
+ * hold up to as many threads as there were concurrent lifecycles, or as many as it already had.
+ */
+final class ContainerLeaks {
+    static final String REAPER_THREAD = "process reaper";
+    static final Path RUNC_ROOT = Path.of("/run/containerd/runc");
+
+    private final Path state;
+    private final String namespace;
+    private final String poolPrefix;
+    private final int concurrency;
+    private long fds = -1;
+    private long threads = -1;
+    private long reapers = -1;
+
+    /**
+     * @param state the runtime's state directory
+     * @param namespace the one namespace the lifecycles run in
+     * @param schedulersName the name the runtime's schedulers were created with
+     * @param concurrency how many lifecycles run at once
+     */
+    ContainerLeaks(Path state, String namespace, String schedulersName, int concurrency) {
+        this.state = state.toAbsolutePath().normalize();
+        this.namespace = namespace;
+        this.poolPrefix = schedulersName + "-syscalls";
+        this.concurrency = concurrency;
+    }
+
+    /** Counts descriptors and threads now; call it once the runtime is warm (a few whole lifecycles run). */
+    void baseline() throws IOException {
+        fds = openDescriptors();
+        threads = threadsOutsideBoundedPools();
+        reapers = threadsNamed(REAPER_THREAD);
+    }
+
+    /**
+     * Checks that nothing of the lifecycles run since {@link #baseline()} is left; {@code sockets} are the shim
+     * sockets they used. Every count is taken before the first check, so the checks cannot disturb them.
+     */
+    void assertNothingLeft(Collection<Path> sockets) throws IOException {
+        assertThat(fds).as("baseline() was called").isNotNegative();
+        long fdsNow = openDescriptors();
+        long threadsNow = threadsOutsideBoundedPools();
+        long poolNow = threadsStartingWith(poolPrefix);
+        long reapersNow = threadsNamed(REAPER_THREAD);
+        List<Long> children = TaskServiceBehaviour.childrenOfThisJvm();
+        List<Long> shims = ContainerTests.shimsOf(state.toString()).stream().map(ProcessHandle::pid).toList();
+        List<Path> socketsLeft = sockets.stream().filter(s -> Files.exists(s, LinkOption.NOFOLLOW_LINKS)).toList();
+        List<Path> stateLeft = stateEntriesBeyondTheSkeleton();
+        List<String> mounts = mountsUnderState();
+        List<Path> runcLeft = runcState();
+
+        SoftAssertions soft = new SoftAssertions();
+        soft.assertThat(fdsNow).as("open descriptors (baseline %d)", fds).isLessThanOrEqualTo(fds);
+        soft.assertThat(threadsNow).as("threads outside the bounded pools (baseline %d)", threads)
+                .isLessThanOrEqualTo(threads);
+        soft.assertThat(poolNow).as("threads of %s", poolPrefix)
+                .isLessThanOrEqualTo(RuntimeSchedulers.DEFAULT_SYSCALL_THREADS);
+        soft.assertThat(reapersNow).as("JDK process reaper threads (baseline %d)", reapers)
+                .isLessThanOrEqualTo(Math.max(reapers, concurrency));
+        soft.assertThat(children).as("children of this JVM, zombies included").isEmpty();
+        soft.assertThat(shims).as("shims of %s", state).isEmpty();
+        soft.assertThat(socketsLeft).as("shim sockets").isEmpty();
+        soft.assertThat(stateLeft).as("bundles, FIFOs or other files under %s", state).isEmpty();
+        soft.assertThat(mounts).as("mounts under %s", state).isEmpty();
+        soft.assertThat(runcLeft).as("runc state of namespace %s", namespace).isEmpty();
+        soft.assertAll();
+    }
+
+    /**
+     * After a test, whatever happened: kills the shims still carrying {@code state}'s address, removes the sockets
+     * of the bundles left, has runc forget their containers, and unmounts what a bundle's rootfs may hold.
+     */
+    static void removeLeftovers(Path state, String namespace) throws Exception {
+        Path root = state.toAbsolutePath().normalize();
+        for (ProcessHandle stray : ContainerTests.shimsOf(root.toString())) {
+            System.err.println("killing stray shim " + stray.pid());
+            stray.destroyForcibly();
+            stray.onExit().get();
+        }
+        Path bundles = root.resolve(namespace);
+        if (!Files.isDirectory(bundles)) {
+            return;
+        }
+        try (Stream<Path> left = Files.list(bundles)) {
+            for (Path bundle : left.toList()) {
+                if (Files.exists(bundle.resolve("address"))) {
+                    Files.deleteIfExists(socketOf(bundle));
+                }
+                String id = bundle.getFileName().toString().replaceFirst("^\\.", "");
+                ShimV2TaskServiceTest.runQuietly("runc", "--root", RUNC_ROOT.resolve(namespace).toString(),
+                        "delete", "--force", id);
+                ShimV2TaskServiceTest.runQuietly("umount", bundle.resolve("rootfs").toString());
+            }
+        }
+    }
+
+    /** The socket a shim listens on, from its bundle's {@code address} file. */
+    static Path socketOf(Path bundle) throws IOException {
+        return Path.of(Files.readString(bundle.resolve("address")).strip().replace("unix://", ""));
+    }
+
+    /**
+     * Everything under the state directory but the directory itself, the namespace's directory and the events
+     * socket: a bundle, a half-removed {@code .<id>} bundle, a FIFO or any other file is a leak.
+     */
+    private List<Path> stateEntriesBeyondTheSkeleton() throws IOException {
+        if (!Files.exists(state)) {
+            return List.of();
+        }
+        Set<Path> skeleton = Set.of(state, state.resolve(namespace), state.resolve("events.sock"));
+        try (Stream<Path> all = Files.walk(state)) {
+            return all.filter(p -> !skeleton.contains(p)).toList();
+        }
+    }
+
+    /** Lines of this JVM's mount table whose mount point lies under the state directory. */
+    private List<String> mountsUnderState() throws IOException {
+        String prefix = state.toString();
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(line -> {
+                    String[] fields = line.split(" ");
+                    return fields.length > 4 && (fields[4].equals(prefix) || fields[4].startsWith(prefix + "/"));
+                })
+                .toList();
+    }
+
+    /** The containers runc still keeps state for in the namespace ({@code /run/containerd/runc/<ns>/<id>}). */
+    private List<Path> runcState() throws IOException {
+        Path root = RUNC_ROOT.resolve(namespace);
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> left = Files.list(root)) {
+            return left.toList();
+        }
+    }
+
+    static long openDescriptors() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+    private long threadsOutsideBoundedPools() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !t.getName().startsWith(poolPrefix) && !t.getName().equals(REAPER_THREAD))
+                .count();
+    }
+
+    private static long threadsStartingWith(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(prefix)).count();
+    }
+
+    private static long threadsNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).count();
+    }
+}
