@@ -92,48 +92,22 @@ final class ContainerLeaks {
         soft.assertAll();
     }
 
-    /**
-     * After a test, whatever happened: kills the shims still carrying {@code state}'s address, removes the sockets
-     * of the bundles left, has runc forget their containers, and unmounts what a bundle's rootfs may hold.
-     */
-    static void removeLeftovers(Path state, String namespace) throws Exception {
-        Path root = state.toAbsolutePath().normalize();
-        for (ProcessHandle stray : ContainerTests.shimsOf(root.toString())) {
-            System.err.println("killing stray shim " + stray.pid());
-            stray.destroyForcibly();
-            stray.onExit().get();
-        }
-        Path bundles = root.resolve(namespace);
-        if (!Files.isDirectory(bundles)) {
-            return;
-        }
-        try (Stream<Path> left = Files.list(bundles)) {
-            for (Path bundle : left.toList()) {
-                if (Files.exists(bundle.resolve("address"))) {
-                    Files.deleteIfExists(socketOf(bundle));
-                }
-                String id = bundle.getFileName().toString().replaceFirst("^\\.", "");
-                ShimV2TaskServiceTest.runQuietly("runc", "--root", RUNC_ROOT.resolve(namespace).toString(),
-                        "delete", "--force", id);
-                ShimV2TaskServiceTest.runQuietly("umount", bundle.resolve("rootfs").toString());
-            }
-        }
-    }
-
     /** The socket a shim listens on, from its bundle's {@code address} file. */
     static Path socketOf(Path bundle) throws IOException {
         return Path.of(Files.readString(bundle.resolve("address")).strip().replace("unix://", ""));
     }
 
     /**
-     * Everything under the state directory but the directory itself, the namespace's directory and the events
-     * socket: a bundle, a half-removed {@code .<id>} bundle, a FIFO or any other file is a leak.
+     * Everything under the state directory but the directory itself, its owner's {@code lock} file (kept on purpose),
+     * the namespace's directory and the events socket: a bundle, a half-removed {@code .<id>} bundle, a FIFO or any
+     * other file is a leak.
      */
     private List<Path> stateEntriesBeyondTheSkeleton() throws IOException {
         if (!Files.exists(state)) {
             return List.of();
         }
-        Set<Path> skeleton = Set.of(state, state.resolve(namespace), state.resolve("events.sock"));
+        Set<Path> skeleton = Set.of(state, state.resolve("lock"), state.resolve(namespace),
+                state.resolve("events.sock"));
         try (Stream<Path> all = Files.walk(state)) {
             return all.filter(p -> !skeleton.contains(p)).toList();
         }

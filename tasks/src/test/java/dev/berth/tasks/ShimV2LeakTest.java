@@ -78,7 +78,7 @@ class ShimV2LeakTest {
                 tasks.close().block(WAIT);
             }
         } finally {
-            ContainerLeaks.removeLeftovers(state, NS);
+            ContainerTests.removeLeftovers(state);
         }
     }
 

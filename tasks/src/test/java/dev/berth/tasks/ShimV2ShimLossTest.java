@@ -98,7 +98,7 @@ class ShimV2ShimLossTest {
                 tasks.close().block(WAIT);
             }
         } finally {
-            ContainerLeaks.removeLeftovers(state, NS);
+            ContainerTests.removeLeftovers(state);
         }
     }
 
