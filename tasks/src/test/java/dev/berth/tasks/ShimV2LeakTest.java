@@ -2,6 +2,8 @@ package dev.berth.tasks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.core.ErrorKind;
+import dev.berth.core.Errors;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Namespaces;
 import dev.berth.core.ProcessSpec;
@@ -32,9 +34,10 @@ import reactor.core.publisher.Mono;
 /**
  * Two hundred busybox container lifecycles through a {@link TaskManager} over the shim v2 runtime, four at a time,
  * leave nothing behind (DESIGN.md invariant 2): see {@link ContainerLeaks} for what is counted. The lifecycles take
- * turns among four shapes: {@code true} with its output discarded; {@code echo} whose stdout is read; a shell
- * writing to stdout and stderr, both read, exiting 3; and {@code cat} on a stdin pipe hosting an {@code echo} exec
- * whose stdout is read, the init ended by closing its stdin.
+ * turns among six shapes: {@code true} with its output discarded; {@code echo} whose stdout is read; a shell
+ * writing to stdout and stderr, both read, exiting 3; {@code cat} on a stdin pipe hosting an {@code echo} exec
+ * whose stdout is read, the init ended by closing its stdin; a task deleted without ever starting; and {@code cat}
+ * hosting an exec of a missing program, whose start fails NOT_FOUND and which is deleted.
  */
 @Tag("integration")
 @EnabledOnOs(OS.LINUX)
@@ -43,8 +46,9 @@ class ShimV2LeakTest {
     static final String SCHEDULERS = "h5leak";
     static final int LIFECYCLES = 200;
     static final int CONCURRENCY = 4;
-    /** Every shape four times over: loads the classes, binds the events socket, grows the loops and pools. */
-    static final int WARM_UP = 4 * CONCURRENCY;
+    static final int SHAPES = 6;
+    /** Every shape twice or more: loads the classes, binds the events socket, grows the loops and pools. */
+    static final int WARM_UP = 3 * SHAPES;
     static final Duration WAIT = Duration.ofSeconds(30);
     static final Duration ALL = Duration.ofSeconds(180);
 
@@ -109,11 +113,13 @@ class ShimV2LeakTest {
     }
 
     private Mono<Void> lifecycle(String id, int i) {
-        Mono<Void> run = switch (i % 4) {
+        Mono<Void> run = switch (i % SHAPES) {
             case 0 -> discarded(id);
             case 1 -> echoed(id);
             case 2 -> bothStreams(id);
-            default -> withExec(id);
+            case 3 -> withExec(id);
+            case 4 -> neverStarted(id);
+            default -> withFailedExec(id);
         };
         return run.contextWrite(Namespaces.with(NS));
     }
@@ -181,6 +187,41 @@ class ShimV2LeakTest {
                                         })
                                         .then(exec.delete());
                             })
+                            .then(task.closeStdin())
+                            .then(exit)
+                            .doOnNext(s -> assertThat(s.isSuccess()).as("%s: %s", id, s).isTrue())
+                            .then(task.delete());
+                })
+                .then();
+    }
+
+    /** Created and deleted, never started: its exit completes empty. */
+    private Mono<Void> neverStarted(String id) {
+        return create(id, ProcessSpec.of("/bin/true"))
+                .flatMap(task -> {
+                    Mono<ExitStatus> exit = task.exit();
+                    return task.delete()
+                            .doOnNext(s -> {
+                                throw new AssertionError(id + " never ran, yet deleted with " + s);
+                            })
+                            .then(exit.hasElement())
+                            .doOnNext(has -> assertThat(has).as("%s: an exit of a task that never ran", id)
+                                    .isFalse());
+                })
+                .then();
+    }
+
+    /** An exec of a missing program (pitfall 26: its Wait may never answer) fails to start and is deleted. */
+    private Mono<Void> withFailedExec(String id) {
+        return create(id, ProcessSpec.builder("/bin/cat").stdio(Stdio.DEFAULT.withStdinPipe()).build())
+                .flatMap(task -> {
+                    Mono<ExitStatus> exit = task.exit();
+                    return task.start()
+                            .then(task.exec("missing", ProcessSpec.of("/bin/no-such-program")))
+                            .flatMap(exec -> exec.start()
+                                    .then(Mono.<Void>error(new AssertionError(id + ": a missing program started")))
+                                    .onErrorResume(e -> Errors.is(e, ErrorKind.NOT_FOUND), e -> Mono.empty())
+                                    .then(exec.delete()))
                             .then(task.closeStdin())
                             .then(exit)
                             .doOnNext(s -> assertThat(s.isSuccess()).as("%s: %s", id, s).isTrue())
