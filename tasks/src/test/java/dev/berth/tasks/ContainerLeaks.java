@@ -24,7 +24,8 @@ import org.assertj.core.api.SoftAssertions;
  * runtime's syscall pool ({@code <schedulers>-syscalls}, at most {@link RuntimeSchedulers#DEFAULT_SYSCALL_THREADS})
  * and the JDK's {@code process reaper} pool, which keeps one thread per live {@link ProcessBuilder} child and lets
  * it idle for a minute afterwards (the shim's {@code start} and {@code delete} actions are such children): it may
- * hold up to as many threads as there were concurrent lifecycles, or as many as it already had.
+ * hold up to as many threads as there were children at once (about one per concurrent lifecycle), or as many as it
+ * already had.
  */
 final class ContainerLeaks {
     static final String REAPER_THREAD = "process reaper";
@@ -42,7 +43,7 @@ final class ContainerLeaks {
      * @param state the runtime's state directory
      * @param namespace the one namespace the lifecycles run in
      * @param schedulersName the name the runtime's schedulers were created with
-     * @param concurrency how many lifecycles run at once
+     * @param concurrency how many JDK process reapers may be busy at once: one per lifecycle running at once
      */
     ContainerLeaks(Path state, String namespace, String schedulersName, int concurrency) {
         this.state = state.toAbsolutePath().normalize();
