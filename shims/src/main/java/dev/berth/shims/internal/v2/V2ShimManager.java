@@ -52,6 +52,7 @@ final class V2ShimManager implements ShimManager {
     private final IoLoop loop;
     private final Bundles bundles;
     private final RuntimeBinaries binaries;
+    private final DeadShimCleanup deadShims;
     private final AtomicReference<@Nullable Mono<EventsSocket>> events = new AtomicReference<>();
 
     private V2ShimManager(Path state, RuntimeSchedulers schedulers, Syscalls sys, Path eventsPath,
@@ -66,6 +67,7 @@ final class V2ShimManager implements ShimManager {
         this.loop = loop;
         this.bundles = new Bundles(state, sys, schedulers);
         this.binaries = RuntimeBinaries.fromEnvironment(schedulers);
+        this.deadShims = new DeadShimCleanup(bundles, schedulers);
     }
 
     static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
@@ -86,16 +88,12 @@ final class V2ShimManager implements ShimManager {
     /**
      * Creates the task's shim and its created (not started) init, in the order of spec §3, §7.2 and §8: bundle,
      * stdio FIFOs, log FIFO reader, {@code start}, ttrpc connection, Connect, stdio readers, Create, stdin writer,
-     * Wait. Each step that succeeded is undone, in reverse, if a later one fails or the create is cancelled.
+     * Wait. Each step that succeeded is undone, in reverse, if a later one fails or the create is cancelled. An
+     * output to a file is created first (see {@link OutputFiles}) and handed to the shim instead of its FIFO.
      */
     @Override
     public Mono<Shim> create(String namespace, TaskSpec spec) {
         return Mono.defer(() -> {
-            Stdio stdio = spec.process().stdio();
-            if (stdio.stdout() instanceof Stdio.FileOutput || stdio.stderr() instanceof Stdio.FileOutput) {
-                return Mono.error(Errors.notImplemented(
-                        "task %s: output to a file is not implemented by the %s runtime yet", spec.id(), RUNTIME));
-            }
             Undo undo = new Undo(namespace + "/" + spec.id(), schedulers);
             Attempt attempt = new Attempt(namespace, spec, undo);
             return attempt.run()
@@ -123,6 +121,8 @@ final class V2ShimManager implements ShimManager {
         IoLoop.@Nullable InputPipe stdin;
         /** Registered before Create, so the stdio readers' drain timeout can follow it. */
         final Sinks.One<ExitStatus> exit = Sinks.one();
+        /** Completes when the shim is detached or lost: the readers then drain and close without an exit. */
+        final Sinks.Empty<Void> released = Sinks.empty();
 
         Attempt(String namespace, TaskSpec spec, Undo undo) {
             this.namespace = namespace;
@@ -133,6 +133,7 @@ final class V2ShimManager implements ShimManager {
 
         Mono<Shim> run() {
             return binaries.resolve(RUNTIME)
+                    .flatMap(binary -> OutputFiles.prepare(spec.process().stdio(), schedulers).thenReturn(binary))
                     .flatMap(binary -> eventsSocket().thenReturn(binary))
                     .flatMap(binary -> bundles.create(namespace, spec).map(b -> {
                         bundle = b;
@@ -163,8 +164,8 @@ final class V2ShimManager implements ShimManager {
                     .then(Mono.defer(this::createTask))
                     .then(Mono.defer(this::openStdin))
                     .then(Mono.fromSupplier(() -> {
-                        V2Shim shim = new V2Shim(V2ShimManager.this, bundle, ttrpc, client, shimPid, logDrain,
-                                spec, exit, stdout, stderr, stdin);
+                        V2Shim shim = new V2Shim(V2ShimManager.this, bundle, shimStart, Path.of(address), ttrpc,
+                                client, shimPid, logDrain, spec, exit, released, stdout, stderr, stdin);
                         undo.commit();
                         log.debug("[{}/{}] created under shim pid {}", namespace, spec.id(), shimPid);
                         return shim;
@@ -184,14 +185,17 @@ final class V2ShimManager implements ShimManager {
 
         /** Spec §7.2: both read ends open before Create, or the shim's blocking write-open holds Create up. */
         Mono<Void> openOutputs() {
+            Stdio stdio = spec.process().stdio();
             return Mono.fromRunnable(() -> {
-                stdout = openFifoReader(fifos.stdout());
-                stderr = openFifoReader(fifos.stderr());
+                // An output to a file is the shim's to write: no reader, and its FIFO stays unused.
+                stdout = OutputFiles.isFile(stdio.stdout()) ? null : openFifoReader(fifos.stdout());
+                stderr = OutputFiles.isFile(stdio.stderr()) ? null : openFifoReader(fifos.stderr());
             }).subscribeOn(schedulers.syscalls()).then();
         }
 
         private OutputPipe openFifoReader(Path fifo) {
-            OutputPipe pipe = V2ShimManager.this.openFifoReader(fifo, exit.asMono());
+            OutputPipe pipe = V2ShimManager.this.openFifoReader(fifo,
+                    Mono.firstWithSignal(exit.asMono(), released.asMono()));
             undo.push("close " + fifo.getFileName(), pipe::close);
             return pipe;
         }
@@ -201,8 +205,8 @@ final class V2ShimManager implements ShimManager {
                     .setId(spec.id())
                     .setBundle(bundle.path().toString())
                     .setTerminal(false)
-                    .setStdout(fifos.stdout().toString())
-                    .setStderr(fifos.stderr().toString());
+                    .setStdout(OutputFiles.target(spec.process().stdio().stdout(), fifos.stdout()))
+                    .setStderr(OutputFiles.target(spec.process().stdio().stderr(), fifos.stderr()));
             if (fifos.stdin() != null) {
                 request.setStdin(fifos.stdin().toString());
             }
@@ -345,6 +349,11 @@ final class V2ShimManager implements ShimManager {
 
     Bundles bundles() {
         return bundles;
+    }
+
+    /** The cleanup after a dead shim, shared by every task of this manager (and by a restore). */
+    DeadShimCleanup deadShims() {
+        return deadShims;
     }
 
     RuntimeSchedulers schedulers() {
