@@ -34,13 +34,73 @@ final class DeadShimCleanup {
     /** How long removing the socket and the bundle may take. */
     static final Duration REMOVE_TIMEOUT = Duration.ofSeconds(10);
 
+    /** Waits for a shim daemon to be gone: a pid and who it served, for the logs. */
+    interface ShimExit {
+        Mono<Void> await(int pid, String who);
+    }
+
     private final Bundles bundles;
     private final RuntimeSchedulers schedulers;
+    private final ShimExit shimExit;
     private final AtomicLong deleteActions = new AtomicLong();
 
-    DeadShimCleanup(Bundles bundles, RuntimeSchedulers schedulers) {
+    DeadShimCleanup(Bundles bundles, RuntimeSchedulers schedulers, ShimExit shimExit) {
         this.bundles = Objects.requireNonNull(bundles, "bundles");
         this.schedulers = Objects.requireNonNull(schedulers, "schedulers");
+        this.shimExit = Objects.requireNonNull(shimExit, "shimExit");
+    }
+
+    /**
+     * After the connection to a live task's shim dropped without Shutdown (spec §3.5, as containerd does): make
+     * sure the daemon is gone (the drop could come from one still alive), run the binary's {@code delete} action,
+     * then {@code closeOurEnds} (our FIFO readers, stdin writers, log drain), then remove the socket and the
+     * bundle. A failed delete action is logged and keeps the bundle, so that a restore can try again; the socket
+     * goes anyway.
+     *
+     * @return a cold Mono completing when done; it never fails (each failure is logged at WARN)
+     */
+    Mono<Void> afterLoss(Bundle bundle, ShimStart shimStart, Path socket, int shimPid, Mono<Void> closeOurEnds) {
+        String who = bundle.namespace() + "/" + bundle.id();
+        return killIfAlive(shimPid, who)
+                .then(deleteAction(bundle, shimStart)
+                        .thenReturn(true)
+                        .onErrorResume(e -> {
+                            log.warn("[{}] delete action after the shim's loss failed: bundle kept", who, e);
+                            return Mono.just(false);
+                        }))
+                .flatMap(deleted -> closeOurEnds
+                        .then(deleted ? remove(bundle, socket) : removeSocket(socket))
+                        .onErrorResume(e -> {
+                            log.warn("[{}] removing the lost shim's files failed", who, e);
+                            return Mono.empty();
+                        }));
+    }
+
+    /**
+     * The daemon is not our child (pitfall 23): SIGKILL it if it is still there, and wait for it. Only a live shim
+     * process is killed and waited for: a pid already reused by anything else is left alone.
+     *
+     * @return a cold Mono completing once the daemon is gone; never fails (logged at WARN)
+     */
+    Mono<Void> killIfAlive(int shimPid, String who) {
+        if (shimPid <= 0) {
+            return Mono.empty();
+        }
+        return Mono.fromCallable(() -> ProcessHandle.of(shimPid)
+                        .filter(h -> h.info().command()
+                                .map(c -> Path.of(c).getFileName().toString().startsWith("containerd-shim"))
+                                .orElse(false))
+                        .map(h -> {
+                            log.warn("[{}] shim pid {} still runs after dropping us: SIGKILL", who, shimPid);
+                            return h.destroyForcibly();
+                        })
+                        .orElse(false))
+                .subscribeOn(schedulers.syscalls())
+                .flatMap(killed -> killed ? shimExit.await(shimPid, who) : Mono.<Void>empty())
+                .onErrorResume(e -> {
+                    log.warn("[{}] shim pid {} not seen gone", who, shimPid, e);
+                    return Mono.empty();
+                });
     }
 
     /**

@@ -399,27 +399,9 @@ final class V2Shim implements Shim {
         });
     }
 
-    /**
-     * Spec §3.5 and containerd: make sure the daemon is gone (the drop could come from a daemon still alive), run
-     * the binary's {@code delete} action, close our ends, remove the socket and the bundle, then complete the exits
-     * not yet known as UNKNOWN and the loss. A failed delete action is logged and keeps the bundle (a restore can try
-     * again); the rest still happens.
-     */
+    /** The cleanup, then the exits not yet known as UNKNOWN, then the loss. */
     private Mono<Void> cleanUpAfterLoss() {
-        DeadShimCleanup cleanup = manager.deadShims();
-        return killShimIfAlive()
-                .then(cleanup.deleteAction(bundle, shimStart)
-                        .thenReturn(true)
-                        .onErrorResume(e -> {
-                            log.warn("[{}] delete action after the shim's loss failed: bundle kept", name(), e);
-                            return Mono.just(false);
-                        }))
-                .flatMap(deleted -> closeOurEnds()
-                        .then(deleted ? cleanup.remove(bundle, socket) : cleanup.removeSocket(socket))
-                        .onErrorResume(e -> {
-                            log.warn("[{}] removing the lost shim's files failed", name(), e);
-                            return Mono.empty();
-                        }))
+        return manager.deadShims().afterLoss(bundle, shimStart, socket, shimPid, closeOurEnds())
                 .then(Mono.fromRunnable(() -> {
                     Instant at = now();
                     init.lost(at);
@@ -430,29 +412,6 @@ final class V2Shim implements Shim {
                     }
                     log.debug("[{}] cleaned up after the loss of shim pid {}", name(), shimPid);
                 }));
-    }
-
-    /** The daemon is not our child (pitfall 23): SIGKILL it if it is still there, and wait for it through a pidfd. */
-    private Mono<Void> killShimIfAlive() {
-        if (shimPid <= 0) {
-            return Mono.empty();
-        }
-        // Only a live shim process is killed and waited for: a pid already reused by anything else is left alone.
-        return Mono.fromCallable(() -> ProcessHandle.of(shimPid)
-                        .filter(h -> h.info().command()
-                                .map(c -> Path.of(c).getFileName().toString().startsWith("containerd-shim"))
-                                .orElse(false))
-                        .map(h -> {
-                            log.warn("[{}] shim pid {} still runs after dropping us: SIGKILL", name(), shimPid);
-                            return h.destroyForcibly();
-                        })
-                        .orElse(false))
-                .subscribeOn(manager.schedulers().syscalls())
-                .flatMap(killed -> killed ? manager.awaitShimExit(shimPid, name()) : Mono.<Void>empty())
-                .onErrorResume(e -> {
-                    log.warn("[{}] shim pid {} not seen gone", name(), shimPid, e);
-                    return Mono.empty();
-                });
     }
 
     private Instant now() {

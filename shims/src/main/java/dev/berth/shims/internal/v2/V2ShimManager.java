@@ -67,7 +67,7 @@ final class V2ShimManager implements ShimManager {
         this.loop = loop;
         this.bundles = new Bundles(state, sys, schedulers);
         this.binaries = RuntimeBinaries.fromEnvironment(schedulers);
-        this.deadShims = new DeadShimCleanup(bundles, schedulers);
+        this.deadShims = new DeadShimCleanup(bundles, schedulers, this::awaitShimExit);
     }
 
     static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
