@@ -163,6 +163,11 @@ class ShimV2ShimLossTest {
         StepVerifier.create(tasks.get("exited").contextWrite(Namespaces.with(NS)))
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.NOT_FOUND))
                 .verify(WAIT);
+        // Events reach subscribers on the events thread: wait for the delete before looking at what came first.
+        StepVerifier.create(recorded.filter(e -> containerId(e).equals("exited")).map(Envelope::topic))
+                .expectNext(TaskTopics.CREATE, TaskTopics.START, TaskTopics.EXIT, TaskTopics.DELETE)
+                .thenCancel()
+                .verify(WAIT);
 
         List<Envelope> events = eventsOf("exited");
         assertThat(events).extracting(Envelope::topic)
