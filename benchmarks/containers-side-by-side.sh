@@ -9,6 +9,12 @@
 #
 # Environment: N1 (lifecycles per tool in a concurrency-1 round, default 30), N4 (the same at concurrency 4, default
 # 60), STDIO (pipe: Berth reads stdout and stderr through the shim's FIFOs as ctr run does, the default; null).
+#
+# Then stdout throughput through the FIFO path, STDOUT_ROUNDS times (default 3; 0 skips it): one container running
+# `dd if=/dev/zero bs=64k` for STDOUT_MIB MiB (default 1024), read by Berth from Process.stdout() (container pipe ->
+# shim copy -> FIFO -> JVM), by `ctr run --rm ... >/dev/null` (the same shim copy, then ctr's copy), and by
+# `runc run ... | cat >/dev/null` (the container writes into the pipe itself: the floor). Each timed from the
+# request to the end, lifecycle included; the summary prints MiB/s and Berth's ratio against ctr.
 # Needs root, containerd 1.6, ctr, runc, containerd-shim-runc-v2, busybox-static, jq and Java 17; builds
 # benchmarks/target/benchmarks.jar when it is missing. Everything lives in one temporary directory, removed on exit
 # with the private containerd.
@@ -57,6 +63,13 @@ mkdir -p "$BUNDLE"
 jq --arg root "$ROOTFS" '.process.terminal = false | .process.args = ["/bin/true"] | .root = {path: $root, readonly: true}' \
     "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
 mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+STDOUT_ROUNDS=${STDOUT_ROUNDS:-3}
+STDOUT_MIB=${STDOUT_MIB:-1024}
+DD=(/bin/dd if=/dev/zero bs=65536 "count=$((STDOUT_MIB * 16))")
+DD_BUNDLE=$WORK/bundle-dd
+mkdir -p "$DD_BUNDLE"
+jq --argjson args "$(printf '%s\n' "${DD[@]}" | jq -R . | jq -s .)" '.process.args = $args' "$BUNDLE/config.json" \
+    >"$DD_BUNDLE/config.json"
 
 eval "$("$PCD" start)"
 
@@ -131,6 +144,36 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 
+# stdout_round TOOL TAG: one STDOUT_MIB MiB transfer; prints "TOOL-stdout bytes=… wall=…s rate=…MiB/s".
+stdout_round() {
+    local tool=$1 tag=$2 t0 t1 line
+    case "$tool" in
+        berth)
+            echo "stdout:$STDOUT_MIB" >&"$DRIVER_IN"
+            read -r -u "$DRIVER_OUT" line || { cat "$WORK/berth.err" >&2; exit 1; }
+            echo "$line"
+            return ;;
+        ctr)
+            t0=$EPOCHREALTIME
+            ctr -a "$PCD_ADDRESS" -n "$NS" run --rm --rootfs --runc-root "$PCD_RUNC_ROOT" --fifo-dir "$PCD_FIFO_DIR" \
+                "$ROOTFS" "$tag" "${DD[@]}" </dev/null >/dev/null 2>&1
+            t1=$EPOCHREALTIME ;;
+        runc)
+            t0=$EPOCHREALTIME
+            runc --root "$WORK/runc" run -b "$DD_BUNDLE" "$tag" </dev/null 2>/dev/null | cat >/dev/null
+            t1=$EPOCHREALTIME ;;
+    esac
+    awk -v tool="$tool" -v b="$((STDOUT_MIB * 1048576))" -v s="$t0" -v e="$t1" \
+        'BEGIN { printf "%s-stdout bytes=%d wall=%.3fs rate=%.1fMiB/s\n", tool, b, e - s, b / 1048576 / (e - s) }'
+}
+for ((r = 1; r <= STDOUT_ROUNDS; r++)); do
+    for tool in berth ctr runc; do
+        line=$(stdout_round "$tool" "s$r")
+        echo "round $r: $line"
+        echo "$line" >>"$RESULTS"
+    done
+done
+
 # Medians per tool and concurrency, then ratios.
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { # field TOOL C KEY -> values of KEY (number only) over the rounds
@@ -152,5 +195,13 @@ for c in 1 4; do
         printf "c=%s: Berth/ctr rate %.2fx (target >= 2x: %s), Berth/runc rate %.2fx\n", c, b / k, (b / k >= 2 ? "met" : "MISSED"), b / u }'
 done
 b=$(field berth 1 p50 | median); u=$(field runc 1 p50 | median)
+b=${b:-0}; u=${u:-1}
 awk -v b="$b" -v u="$u" 'BEGIN {
     printf "sequential latency: Berth p50 %.1f ms vs runc run %.1f ms = %.2fx (target <= 1.6x: %s)\n", b, u, b / u, (b / u <= 1.6 ? "met" : "MISSED") }'
+if [ "$STDOUT_ROUNDS" -gt 0 ]; then
+    stdout_rate() { grep "^$1-stdout " "$RESULTS" | sed -E 's/.*rate=([0-9.]+).*/\1/' | median; }
+    b=$(stdout_rate berth); k=$(stdout_rate ctr); u=$(stdout_rate runc)
+    awk -v b="$b" -v k="$k" -v u="$u" -v m="$STDOUT_MIB" 'BEGIN {
+        printf "stdout %d MiB, median MiB/s: Berth %.0f, ctr %.0f, runc|cat %.0f; Berth/ctr %.2fx (target >= 2x: %s), Berth/runc %.2fx\n",
+            m, b, k, u, b / k, (b / k >= 2 ? "met" : "MISSED"), b / u }'
+fi

@@ -25,6 +25,11 @@ import reactor.core.publisher.Mono;
  *                  its result line, until EOF: containers-side-by-side.sh keeps one warm JVM this way
  * </pre>
  *
+ * A round may also be {@code stdout:MIB}: one container running {@code dd if=/dev/zero bs=64k} for MIB MiB with
+ * stdout through the shim's FIFO into {@link dev.berth.core.Process#stdout()} (stderr on /dev/null), timed from
+ * create to the end of the delete and printed as
+ * {@code berth-stdout bytes=<n> wall=<s> rate=<MiB/s>}; fewer bytes than asked fails the program.
+ *
  * After each round, the mean time of each phase ({@link Phases}) goes to stderr. A failed lifecycle ends the program with status 1. The service is closed and its state removed in every case.
  */
 public final class ContainerLifecycleDriver {
@@ -66,9 +71,7 @@ public final class ContainerLifecycleDriver {
                 System.err.println("warm-up: " + warmup + " lifecycles");
             }
             for (String round : rounds) {
-                Latencies result = driver.round(round);
-                System.err.println(driver.phases.line());
-                System.out.println(result.line());
+                System.out.println(driver.roundLine(round));
             }
             if (serve) {
                 System.out.println("ready");
@@ -76,9 +79,7 @@ public final class ContainerLifecycleDriver {
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
                 for (String line; (line = in.readLine()) != null; ) {
                     if (!line.isBlank()) {
-                        Latencies result = driver.round(line.strip());
-                        System.err.println(driver.phases.line()); // before the result, which the caller waits for
-                        System.out.println(result.line());
+                        System.out.println(driver.roundLine(line.strip()));
                         System.out.flush();
                     }
                 }
@@ -87,6 +88,30 @@ public final class ContainerLifecycleDriver {
             e.printStackTrace();
             System.exit(1);
         }
+    }
+
+    private String roundLine(String round) {
+        if (round.startsWith("stdout:")) {
+            return stdout(Integer.parseInt(round.substring("stdout:".length())));
+        }
+        Latencies result = round(round);
+        System.err.println(phases.line()); // before the result, which a serving caller waits for
+        return result.line();
+    }
+
+    /** One container writing {@code mib} MiB to its stdout, read to the end; the throughput line. */
+    String stdout(int mib) {
+        long expected = mib * 1024L * 1024L;
+        long start = System.nanoTime();
+        Long bytes = fixture.countStdout(fixture.spec(prefix + ids.incrementAndGet(),
+                new Stdio(Stdio.Input.NULL, Stdio.Output.PIPE, Stdio.Output.NULL),
+                "/bin/dd", "if=/dev/zero", "bs=65536", "count=" + (mib * 16))).block();
+        long wall = System.nanoTime() - start;
+        if (bytes == null || bytes != expected) {
+            throw new IllegalStateException("read " + bytes + " bytes of stdout, expected " + expected);
+        }
+        return String.format(java.util.Locale.ROOT, "berth-stdout bytes=%d wall=%.3fs rate=%.1fMiB/s", bytes,
+                wall / 1e9, bytes / 1048576.0 / (wall / 1e9));
     }
 
     private Latencies round(String round) {
