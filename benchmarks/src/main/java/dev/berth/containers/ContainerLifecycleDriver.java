@@ -126,11 +126,19 @@ public final class ContainerLifecycleDriver {
     Latencies round(int concurrency, int count) {
         long[] nanos = new long[count];
         phases = new Phases();
+        long cpu = jvmCpuNanos();
         long start = System.nanoTime();
         Flux.range(0, count)
                 .flatMap(i -> timed(i, nanos), concurrency)
                 .blockLast();
+        phases.jvmCpu(jvmCpuNanos() - cpu);
         return new Latencies("berth", concurrency, System.nanoTime() - start, nanos);
+    }
+
+    /** CPU time of this whole JVM (every thread, user and system). */
+    private static long jvmCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private Mono<ExitStatus> timed(int i, long[] nanos) {
