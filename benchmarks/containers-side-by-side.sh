@@ -19,10 +19,6 @@
 # benchmarks/target/benchmarks.jar when it is missing. Everything lives in one temporary directory, removed on exit
 # with the private containerd.
 #
-# A fourth line, "split", is `runc create` + `runc start` + `runc delete --force` from the shell: the three runc
-# processes a shim runs for one task (delete --force because nobody waits for the exit in between; /bin/true has
-# nearly always exited by then). It is the floor of any shim-based lifecycle, Berth's and containerd's alike.
-#
 # How each is timed: one lifecycle is from the request to the end of the delete. For ctr and runc, C bash workers
 # each run N/C commands back to back and read $EPOCHREALTIME around each (no extra process), stdio on /dev/null; the
 # rate is all commands over the round's wall time. Berth's driver does the same inside the JVM (flatMap with
@@ -89,12 +85,6 @@ read -r -u "$DRIVER_OUT" ready || { cat "$WORK/berth.err" >&2; exit 1; }
 ctr_cmd() { ctr -a "$PCD_ADDRESS" -n "$NS" run --rm --rootfs --runc-root "$PCD_RUNC_ROOT" --fifo-dir "$PCD_FIFO_DIR" \
     "$ROOTFS" "$1" /bin/true; }
 runc_cmd() { runc --root "$WORK/runc" run -b "$BUNDLE" "$1"; }
-# The runc part of any shim path: the three runc processes a shim runs per task, from the shell, no shim.
-split_cmd() {
-    runc --root "$WORK/runc" create -b "$BUNDLE" "$1" && runc --root "$WORK/runc" start "$1" &&
-        runc --root "$WORK/runc" delete --force "$1"
-}
-
 # peer_round NAME C N TAG: N commands of NAME (ctr|runc), C at a time, with container ids TAG-<worker>-<i>; prints
 # a line in the driver's format.
 peer_round() {
@@ -133,18 +123,17 @@ berth_round() {
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg); rounds=$ROUNDS N1=$N1 N4=$N4 stdio=$STDIO"
-echo "# warm-up: Berth 40 lifecycles (done), ctr 5, runc 5, split 5"
+echo "# warm-up: Berth 40 lifecycles (done), ctr 5, runc 5"
 peer_round ctr 1 5 warm >/dev/null
 peer_round runc 1 5 warm >/dev/null
-peer_round split 1 5 warm >/dev/null
 
 RESULTS=$WORK/results
 : >"$RESULTS"
 for ((r = 1; r <= ROUNDS; r++)); do
     for c in 1 4; do
         n=$N1; [ "$c" = 4 ] && n=$N4
-        for tool in berth ctr runc split; do
-            if [ "$tool" = berth ]; then line=$(berth_round "$c" "$n"); else line=$(peer_round "$tool" "$c" "$n" "r$r-c$c"); fi
+        for tool in berth ctr runc; do
+            if [ "$tool" = berth ]; then line=$(berth_round "$c" "$n"); else line=$(peer_round "$tool" "$c" "$n" "$tool$r-c$c"); fi
             echo "round $r: $line"
             echo "$line" >>"$RESULTS"
             if [ "$tool" = berth ]; then
@@ -193,7 +182,7 @@ echo
 echo "# medians over $ROUNDS rounds (rate in lifecycles/s, latency in ms)"
 printf '%-6s %3s %9s %8s %8s %8s\n' tool c rate p50 p90 p99
 for c in 1 4; do
-    for tool in berth ctr runc split; do
+    for tool in berth ctr runc; do
         printf '%-6s %3s %9s %8s %8s %8s\n' "$tool" "$c" "$(field $tool $c rate | median)" "$(field $tool $c p50 | median)" \
             "$(field $tool $c p90 | median)" "$(field $tool $c p99 | median)"
     done
@@ -204,9 +193,7 @@ for c in 1 4; do
     awk -v c="$c" -v b="$b" -v k="$k" -v u="$u" 'BEGIN {
         printf "c=%s: Berth/ctr rate %.2fx (target >= 2x: %s), Berth/runc rate %.2fx\n", c, b / k, (b / k >= 2 ? "met" : "MISSED"), b / u }'
 done
-b=$(field berth 1 p50 | median); u=$(field runc 1 p50 | median); p=$(field split 1 p50 | median)
-awk -v b="$b" -v p="$p" 'BEGIN {
-    printf "sequential p50: Berth %.1f ms, runc create+start+delete %.1f ms: the shim and Berth add %.1f ms\n", b, p, b - p }'
+b=$(field berth 1 p50 | median); u=$(field runc 1 p50 | median)
 awk -v b="$b" -v u="$u" 'BEGIN {
     printf "sequential latency: Berth p50 %.1f ms vs runc run %.1f ms = %.2fx (target <= 1.6x: %s)\n", b, u, b / u, (b / u <= 1.6 ? "met" : "MISSED") }'
 if [ "$STDOUT_ROUNDS" -gt 0 ]; then
