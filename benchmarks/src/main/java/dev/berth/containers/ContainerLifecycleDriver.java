@@ -1,11 +1,16 @@
 package dev.berth.containers;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Stdio;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -25,19 +30,22 @@ import reactor.core.publisher.Mono;
  *                  its result line, until EOF: containers-side-by-side.sh keeps one warm JVM this way
  * </pre>
  *
- * A round may also be {@code stdout:MIB}: one container running {@code dd if=/dev/zero bs=64k} for MIB MiB with
+ * <p>A round may also be {@code stdout:MIB}: one container running {@code dd if=/dev/zero bs=64k} for MIB MiB with
  * stdout through the shim's FIFO into {@link dev.berth.core.Process#stdout()} (stderr on /dev/null), timed from
  * create to the end of the delete and printed as
  * {@code berth-stdout bytes=<n> wall=<s> rate=<MiB/s>}; fewer bytes than asked fails the program.
  *
- * After each round, the mean time of each phase ({@link Phases}) goes to stderr. A failed lifecycle ends the program with status 1. The service is closed and its state removed in every case.
+ * <p>After each lifecycle round, the mean time of each phase and the JVM's CPU per lifecycle ({@link Phases}) go to
+ * stderr. A failed lifecycle or a bad round ends the program with status 1; the service is closed and its state
+ * removed first, in every case.
  */
 public final class ContainerLifecycleDriver {
     private final ContainerFixture fixture;
     private final Stdio stdio;
     private final AtomicLong ids = new AtomicLong();
-    private Phases phases = new Phases();
     private final String prefix = "lc" + ProcessHandle.current().pid() + "-";
+    /** The last lifecycle round's phases; only the main thread replaces it. */
+    private Phases phases = new Phases();
 
     private ContainerLifecycleDriver(ContainerFixture fixture, Stdio stdio) {
         this.fixture = fixture;
@@ -48,7 +56,7 @@ public final class ContainerLifecycleDriver {
         int warmup = 40;
         Stdio stdio = Stdio.DEFAULT;
         boolean serve = false;
-        java.util.List<String> rounds = new java.util.ArrayList<>();
+        List<String> rounds = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
@@ -62,7 +70,7 @@ public final class ContainerLifecycleDriver {
             }
         }
         if (rounds.isEmpty() && !serve) {
-            rounds = java.util.List.of("1:40", "4:80");
+            rounds = List.of("1:40", "4:80");
         }
         try (ContainerFixture fixture = ContainerFixture.open()) {
             ContainerLifecycleDriver driver = new ContainerLifecycleDriver(fixture, stdio);
@@ -110,7 +118,7 @@ public final class ContainerLifecycleDriver {
         if (bytes == null || bytes != expected) {
             throw new IllegalStateException("read " + bytes + " bytes of stdout, expected " + expected);
         }
-        return String.format(java.util.Locale.ROOT, "berth-stdout bytes=%d wall=%.3fs rate=%.1fMiB/s", bytes,
+        return String.format(Locale.ROOT, "berth-stdout bytes=%d wall=%.3fs rate=%.1fMiB/s", bytes,
                 wall / 1e9, bytes / 1048576.0 / (wall / 1e9));
     }
 
@@ -137,8 +145,7 @@ public final class ContainerLifecycleDriver {
 
     /** CPU time of this whole JVM (every thread, user and system). */
     private static long jvmCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private Mono<ExitStatus> timed(int i, long[] nanos) {

@@ -24,7 +24,8 @@ record Latencies(String what, int concurrency, long wallNanos, long[] nanos) {
      * {@code containers-side-by-side.sh} parses.
      */
     String line() {
-        return String.format(Locale.ROOT, "%s c=%d n=%d wall=%.3fs rate=%.2f/s p50=%.1fms p90=%.1fms p99=%.1fms max=%.1fms",
+        return String.format(Locale.ROOT,
+                "%s c=%d n=%d wall=%.3fs rate=%.2f/s p50=%.1fms p90=%.1fms p99=%.1fms max=%.1fms",
                 what, concurrency, nanos.length, wallNanos / 1e9, rate(), percentileMillis(50), percentileMillis(90),
                 percentileMillis(99), percentileMillis(100));
     }
