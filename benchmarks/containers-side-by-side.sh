@@ -8,7 +8,9 @@
 #   benchmarks/containers-side-by-side.sh [ROUNDS]          (default 3 rounds; about 1 minute per round)
 #
 # Environment: N1 (lifecycles per tool in a concurrency-1 round, default 30), N4 (the same at concurrency 4, default
-# 60), STDIO (pipe: Berth reads stdout and stderr through the shim's FIFOs as ctr run does, the default; null).
+# 60), STDIO (pipe: Berth reads stdout and stderr through the shim's FIFOs as ctr run does, the default; null),
+# WARMUP (Berth lifecycles, 4 at a time, before the first round; default 200: after 100 the JIT compiler threads still
+# used 4 to 11 ms of CPU per lifecycle).
 #
 # Then stdout throughput through the FIFO path, STDOUT_ROUNDS times (default 3; 0 skips it): one container running
 # `dd if=/dev/zero bs=64k` for STDOUT_MIB MiB (default 1024), read by Berth from Process.stdout() (container pipe ->
@@ -30,6 +32,7 @@ ROUNDS=${1:-3}
 N1=${N1:-30}
 N4=${N4:-60}
 STDIO=${STDIO:-pipe}
+WARMUP=${WARMUP:-200}
 JAR=benchmarks/target/benchmarks.jar
 PCD=benchmarks/private-containerd.sh
 NS=bench-ctr
@@ -74,7 +77,7 @@ jq --argjson args "$(printf '%s\n' "${DD[@]}" | jq -R . | jq -s .)" '.process.ar
 eval "$("$PCD" start)"
 
 # Berth: one warm JVM answering rounds on stdin.
-coproc BERTH { exec java -cp "$JAR" dev.berth.containers.ContainerLifecycleDriver --serve --warmup 40 \
+coproc BERTH { exec java -cp "$JAR" dev.berth.containers.ContainerLifecycleDriver --serve --warmup "$WARMUP" \
     --stdio "$STDIO" 2>"$WORK/berth.err"; }
 DRIVER_PID=$!
 DRIVER_IN=${BERTH[1]}
@@ -123,7 +126,7 @@ berth_round() {
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg); rounds=$ROUNDS N1=$N1 N4=$N4 stdio=$STDIO"
-echo "# warm-up: Berth 40 lifecycles (done), ctr 5, runc 5"
+echo "# warm-up: Berth $WARMUP lifecycles (done), ctr 5, runc 5"
 peer_round ctr 1 5 warm >/dev/null
 peer_round runc 1 5 warm >/dev/null
 
@@ -138,6 +141,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
             echo "$line" >>"$RESULTS"
             if [ "$tool" = berth ]; then
                 { grep '^phases' "$WORK/berth.err" || true; } | tail -n1 | sed 's/^/           berth /'
+                { grep '^threads' "$WORK/berth.err" || true; } | tail -n1 | sed 's/^/           berth /'
             fi
         done
     done

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -35,8 +36,8 @@ import reactor.core.publisher.Mono;
  * create to the end of the delete and printed as
  * {@code berth-stdout bytes=<n> wall=<s> rate=<MiB/s>}; fewer bytes than asked fails the program.
  *
- * <p>After each lifecycle round, the mean time of each phase and the JVM's CPU per lifecycle ({@link Phases}) go to
- * stderr. A failed lifecycle or a bad round ends the program with status 1; the service is closed and its state
+ * <p>After each lifecycle round, the mean time of each phase and the JVM's CPU per lifecycle ({@link Phases}), and
+ * that CPU by thread ({@link ThreadCpu}), go to stderr. A failed lifecycle or a bad round ends the program with status 1; the service is closed and its state
  * removed first, in every case.
  */
 public final class ContainerLifecycleDriver {
@@ -46,6 +47,8 @@ public final class ContainerLifecycleDriver {
     private final String prefix = "lc" + ProcessHandle.current().pid() + "-";
     /** The last lifecycle round's phases; only the main thread replaces it. */
     private Phases phases = new Phases();
+    /** The last lifecycle round's CPU by thread group, per lifecycle. */
+    private String threadCpu = "";
 
     private ContainerLifecycleDriver(ContainerFixture fixture, Stdio stdio) {
         this.fixture = fixture;
@@ -104,6 +107,7 @@ public final class ContainerLifecycleDriver {
         }
         Latencies result = round(round);
         System.err.println(phases.line()); // before the result, which a serving caller waits for
+        System.err.println(threadCpu);
         return result.line();
     }
 
@@ -135,11 +139,13 @@ public final class ContainerLifecycleDriver {
         long[] nanos = new long[count];
         phases = new Phases();
         long cpu = jvmCpuNanos();
+        Map<String, Long> threads = ThreadCpu.snapshot();
         long start = System.nanoTime();
         Flux.range(0, count)
                 .flatMap(i -> timed(i, nanos), concurrency)
                 .blockLast();
         phases.jvmCpu(jvmCpuNanos() - cpu);
+        threadCpu = ThreadCpu.perOperation(threads, ThreadCpu.snapshot(), count);
         return new Latencies("berth", concurrency, System.nanoTime() - start, nanos);
     }
 
