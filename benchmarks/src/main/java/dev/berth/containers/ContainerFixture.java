@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -27,17 +28,21 @@ import reactor.core.publisher.Mono;
  * One {@link Berth#local} service running busybox containers through the shim v2 runtime
  * ({@code containerd-shim-runc-v2} + runc) in the {@value #NAMESPACE} namespace, over a private temporary state
  * directory and rootfs. {@link #close()} leaves nothing behind: it closes the service, then kills any shim still
- * carrying this state's address, force-deletes runc containers whose bundles remain, and removes the directory.
+ * carrying this state's address, force-deletes runc containers whose bundles remain, removes the directory, and
+ * removes runc's root of the namespace if it is empty.
  */
 final class ContainerFixture implements AutoCloseable {
     static final String NAMESPACE = "bench";
     private static final String SHIM = "containerd-shim-runc-v2";
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
+    /** runc's state for the namespace: the shim's default root, shared by every client of the namespace. */
+    private static final String RUNC_ROOT = "/run/containerd/runc/" + NAMESPACE;
 
     private final Path dir;
     private final Path state;
     private final Path rootfs;
     private final TaskManager tasks;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ContainerFixture(Path dir, Path state, Path rootfs, TaskManager tasks) {
         this.dir = dir;
@@ -121,9 +126,15 @@ final class ContainerFixture implements AutoCloseable {
                 .contextWrite(Namespaces.with(NAMESPACE));
     }
 
-    /** Closes the service, then removes whatever a failed run may have left (shims, runc state, the directory). */
+    /**
+     * Closes the service, then removes whatever a failed run may have left (shims, runc state, the directory). Only
+     * the first call does anything, so a shutdown hook and the normal path may both call it.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             tasks.close().block(CLOSE_TIMEOUT);
         } finally {
@@ -133,6 +144,7 @@ final class ContainerFixture implements AutoCloseable {
                 throw new UncheckedIOException(e);
             } finally {
                 deleteTree(dir);
+                removeIfEmpty(Path.of(RUNC_ROOT));
             }
         }
     }
@@ -154,7 +166,7 @@ final class ContainerFixture implements AutoCloseable {
                 if (Files.exists(address)) {
                     Files.deleteIfExists(Path.of(Files.readString(address).strip().replace("unix://", "")));
                 }
-                runQuietly("runc", "--root", "/run/containerd/runc/" + NAMESPACE, "delete", "--force",
+                runQuietly("runc", "--root", RUNC_ROOT, "delete", "--force",
                         bundle.getFileName().toString());
             }
         }
@@ -186,6 +198,15 @@ final class ContainerFixture implements AutoCloseable {
                     .start().waitFor();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Removes runc's root of the namespace when nothing is left in it; another user's containers keep it. */
+    private static void removeIfEmpty(Path directory) {
+        try {
+            Files.deleteIfExists(directory);
+        } catch (IOException e) {
+            // not empty (DirectoryNotEmptyException) or not ours to remove: leave it
         }
     }
 

@@ -76,28 +76,44 @@ public final class ContainerLifecycleDriver {
             rounds = List.of("1:40", "4:80");
         }
         try (ContainerFixture fixture = ContainerFixture.open()) {
-            ContainerLifecycleDriver driver = new ContainerLifecycleDriver(fixture, stdio);
-            if (warmup > 0) {
-                driver.round(4, warmup);
-                System.err.println("warm-up: " + warmup + " lifecycles");
-            }
-            for (String round : rounds) {
-                System.out.println(driver.roundLine(round));
-            }
-            if (serve) {
-                System.out.println("ready");
-                System.out.flush();
-                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-                for (String line; (line = in.readLine()) != null; ) {
-                    if (!line.isBlank()) {
-                        System.out.println(driver.roundLine(line.strip()));
-                        System.out.flush();
-                    }
+            // SIGINT or SIGTERM (Ctrl-C on the side-by-side script) still closes the service and removes its state.
+            Thread onSignal = new Thread(fixture::close, "close-on-signal");
+            Runtime.getRuntime().addShutdownHook(onSignal);
+            try {
+                run(fixture, stdio, warmup, rounds, serve);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onSignal);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or will run; close() is idempotent
                 }
             }
         } catch (RuntimeException e) {
             e.printStackTrace();
             System.exit(1);
+        }
+    }
+
+    private static void run(ContainerFixture fixture, Stdio stdio, int warmup, List<String> rounds, boolean serve)
+            throws IOException {
+        ContainerLifecycleDriver driver = new ContainerLifecycleDriver(fixture, stdio);
+        if (warmup > 0) {
+            driver.round(4, warmup);
+            System.err.println("warm-up: " + warmup + " lifecycles");
+        }
+        for (String round : rounds) {
+            System.out.println(driver.roundLine(round));
+        }
+        if (serve) {
+            System.out.println("ready");
+            System.out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String line; (line = in.readLine()) != null; ) {
+                if (!line.isBlank()) {
+                    System.out.println(driver.roundLine(line.strip()));
+                    System.out.flush();
+                }
+            }
         }
     }
 
