@@ -42,6 +42,7 @@ WORK=$(mktemp -d /tmp/sbs.XXXXXX)
 PCD_DIR=""
 DRIVER_PID=""
 cleanup() {
+    trap '' INT TERM # finish cleaning up whatever arrives now
     set +e
     if [ -n "$DRIVER_PID" ]; then
         eval "exec $DRIVER_IN>&-" # EOF ends the driver, which closes its service
@@ -54,6 +55,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT # the EXIT trap cleans up; the driver (a background job, SIGINT ignored) ends on its stdin's EOF
+trap 'exit 143' TERM
 
 # The rootfs (as BusyboxRootfs builds it) and a runc bundle over it running /bin/true.
 ROOTFS=$WORK/rootfs
