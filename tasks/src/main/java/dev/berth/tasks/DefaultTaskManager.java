@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /** {@link TaskManager} over the configured shim managers. */
 final class DefaultTaskManager implements TaskManager {
@@ -40,7 +41,12 @@ final class DefaultTaskManager implements TaskManager {
 
     private static final class Slot {
         volatile @Nullable ManagedTask task;
+        /** Completes when the create that reserved the slot is over, however it ended. */
+        final Sinks.Empty<Void> settled = Sinks.empty();
     }
+
+    /** How long close waits for creates under way to finish (each has its own, shorter, timeouts). */
+    static final java.time.Duration CREATES_SETTLE_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     DefaultTaskManager(TaskManagerConfig config) {
         this.config = config;
@@ -84,7 +90,8 @@ final class DefaultTaskManager implements TaskManager {
                         return task;
                     })
                     .doOnError(e -> registry.remove(key, slot))
-                    .doOnCancel(() -> registry.remove(key, slot));
+                    .doOnCancel(() -> registry.remove(key, slot))
+                    .doFinally(signal -> slot.settled.tryEmitEmpty());
         });
     }
 
@@ -122,6 +129,7 @@ final class DefaultTaskManager implements TaskManager {
         ManagedTask task = new ManagedTask(restored.namespace(), spec, restored.shim(), events,
                 () -> registry.remove(key, slot), initial);
         slot.task = task;
+        slot.settled.tryEmitEmpty();
         log.info("[{}/{}] restored, {} (pid {})", key.namespace(), key.id(), restored.status(), restored.pid());
         task.watchExit();
         task.watchLost();
@@ -165,8 +173,21 @@ final class DefaultTaskManager implements TaskManager {
         });
     }
 
+    /**
+     * Waits for the creates under way (no new one is accepted), so that each one either becomes a task that is
+     * stopped below or has been undone while its runtime is still open; then stops or detaches every task, closes
+     * the runtimes and the exchange.
+     */
     private Mono<Void> shutdown() {
         return Flux.fromIterable(registry.values())
+                .flatMap(slot -> slot.settled.asMono())
+                .then()
+                .timeout(CREATES_SETTLE_TIMEOUT, config.schedulers().timer())
+                .onErrorResume(e -> {
+                    log.warn("creates still under way after {}: closing anyway", CREATES_SETTLE_TIMEOUT);
+                    return Mono.empty();
+                })
+                .thenMany(Flux.defer(() -> Flux.fromIterable(registry.values())))
                 .mapNotNull(slot -> slot.task)
                 .flatMap(this::stopOrDetach)
                 .then(Flux.fromIterable(runtimes.values()).concatMap(ShimManager::close).then())
