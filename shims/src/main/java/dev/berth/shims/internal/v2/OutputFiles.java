@@ -17,8 +17,10 @@ import reactor.core.publisher.Mono;
  * Output to a file ({@link Stdio.FileOutput}) in the v2 runtime: the shim is handed the file's plain absolute path
  * as that stream's {@code stdout}/{@code stderr} (spec §7.1), per stream, and opens it {@code O_WRONLY|O_APPEND}
  * itself, never creating it. So Berth creates it first (parent directories too, mode 0644, nothing truncated). The
- * same file for both streams is fine: the shim opens it once and shares it. {@code file://} is not used: it would
- * send both streams to the stdout file whatever stderr says.
+ * same file for both streams is fine: the shim opens it once and shares it; as the shim copies each stream from its
+ * own pipe, lines of stdout and stderr interleave in no guaranteed order (each stream keeps its own). A file for
+ * one stream and a pipe for the other works too. {@code file://} is not used: it would send both streams to the
+ * stdout file whatever stderr says. (Verified with containerd-shim-runc-v2 1.6.20, init and exec: DeadShimTest.)
  */
 final class OutputFiles {
     private OutputFiles() {

@@ -20,6 +20,7 @@ import dev.berth.shims.internal.v2.proto.ExecProcessRequest;
 import dev.berth.shims.internal.v2.proto.KillRequest;
 import dev.berth.shims.internal.v2.proto.PauseRequest;
 import dev.berth.shims.internal.v2.proto.PidsRequest;
+import dev.berth.shims.internal.v2.proto.PidsResponse;
 import dev.berth.shims.internal.v2.proto.ResumeRequest;
 import dev.berth.shims.internal.v2.proto.ShutdownRequest;
 import com.google.protobuf.Any;
@@ -32,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -241,7 +243,7 @@ final class V2Shim implements Shim {
         return unlessEnded(() -> client.resume(ResumeRequest.newBuilder().setId(bundle.id()).build()));
     }
 
-    private Mono<Void> unlessEnded(java.util.function.Supplier<Mono<Void>> call) {
+    private Mono<Void> unlessEnded(Supplier<Mono<Void>> call) {
         return Mono.defer(() -> {
             Mono<Void> refused = refuseWhenEnded();
             return refused != null ? refused : call.get();
@@ -264,7 +266,7 @@ final class V2Shim implements Shim {
     @Override
     public Flux<ProcessInfo> pids() {
         return Mono.defer(() -> {
-                    Mono<dev.berth.shims.internal.v2.proto.PidsResponse> refused = refuseWhenEnded();
+                    Mono<PidsResponse> refused = refuseWhenEnded();
                     return refused != null ? refused
                             : client.pids(PidsRequest.newBuilder().setId(bundle.id()).build());
                 })
@@ -392,26 +394,27 @@ final class V2Shim implements Shim {
         }
         log.warn("[{}] connection to shim pid {} dropped without Shutdown: cleaning up after it", name(), shimPid);
         released.tryEmitEmpty();
-        // An owned boundary: the cleanup completes lost(), which the owner follows; it never fails.
-        cleanUpAfterLoss().subscribe(null, e -> {
-            log.warn("[{}] cleanup after the shim's loss failed", name(), e);
-            lost.tryEmitEmpty();
-        });
+        // An owned boundary: its end is lost(), which the task's owner follows. The cleanup never fails; should it,
+        // the exits and the loss still complete.
+        manager.deadShims().afterLoss(bundle, shimStart, socket, shimPid, closeOurEnds())
+                .onErrorResume(e -> {
+                    log.warn("[{}] cleanup after the shim's loss failed", name(), e);
+                    return Mono.empty();
+                })
+                .subscribe(null, e -> log.warn("[{}] cleanup after the shim's loss failed", name(), e),
+                        this::completeLoss);
     }
 
-    /** The cleanup, then the exits not yet known as UNKNOWN, then the loss. */
-    private Mono<Void> cleanUpAfterLoss() {
-        return manager.deadShims().afterLoss(bundle, shimStart, socket, shimPid, closeOurEnds())
-                .then(Mono.fromRunnable(() -> {
-                    Instant at = now();
-                    init.lost(at);
-                    execs.values().forEach(e -> e.lost(at));
-                    Sinks.EmitResult result = lost.tryEmitEmpty();
-                    if (result.isFailure()) {
-                        log.warn("[{}] loss not emitted: {}", name(), result);
-                    }
-                    log.debug("[{}] cleaned up after the loss of shim pid {}", name(), shimPid);
-                }));
+    /** After the cleanup: the exits not yet known become UNKNOWN, then the loss completes. */
+    private void completeLoss() {
+        Instant at = now();
+        init.lost(at);
+        execs.values().forEach(e -> e.lost(at));
+        Sinks.EmitResult result = lost.tryEmitEmpty();
+        if (result.isFailure()) {
+            log.warn("[{}] loss not emitted: {}", name(), result);
+        }
+        log.debug("[{}] cleaned up after the loss of shim pid {}", name(), shimPid);
     }
 
     private Instant now() {
