@@ -84,6 +84,9 @@ final class V2Shim implements Shim {
     /** Execs by id, from a successful Exec until their delete (or the task's). */
     private final Map<String, V2Process> execs = new ConcurrentHashMap<>();
 
+    /** How long a delete that failed UNAVAILABLE waits for the connection's end, to tell a loss from an error. */
+    static final java.time.Duration LOSS_GRACE = java.time.Duration.ofSeconds(2);
+
     /** The type URL containerd gives an exec's spec (spec §4.1; the shim reads only the value). */
     static final String PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 
@@ -312,9 +315,17 @@ final class V2Shim implements Shim {
             return Mono.fromRunnable(init::abandonIfNeverStarted)
                     .then(deleteTask)
                     .then(Mono.defer(this::release))
-                    // The shim died under us: its loss, not this error, ends the task.
+                    // The shim died under us: its loss, not this error, ends the task. (An UNAVAILABLE status
+                    // from a live shim leaves the connection up: the error goes on after a short wait.)
                     .onErrorResume(e -> Errors.is(e, ErrorKind.UNAVAILABLE), e -> ttrpc.onClose()
-                            .then(Mono.defer(() -> end.get() == End.LOST ? lost.asMono() : Mono.error(e))));
+                            .thenReturn(true)
+                            .timeout(LOSS_GRACE, Mono.just(false), manager.schedulers().timer())
+                            .flatMap(closed -> {
+                                if (closed) {
+                                    connectionGone(); // whichever of us sees the end first; it acts once
+                                }
+                                return end.get() == End.LOST ? lost.asMono() : Mono.<Void>error(e);
+                            }));
         });
     }
 
