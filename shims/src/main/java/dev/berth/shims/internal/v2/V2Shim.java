@@ -26,6 +26,7 @@ import dev.berth.shims.internal.v2.proto.ShutdownRequest;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.Map;
@@ -85,7 +86,7 @@ final class V2Shim implements Shim {
     private final Map<String, V2Process> execs = new ConcurrentHashMap<>();
 
     /** How long a delete that failed UNAVAILABLE waits for the connection's end, to tell a loss from an error. */
-    static final java.time.Duration LOSS_GRACE = java.time.Duration.ofSeconds(2);
+    static final Duration LOSS_GRACE = Duration.ofSeconds(2);
 
     /** The type URL containerd gives an exec's spec (spec §4.1; the shim reads only the value). */
     static final String PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
@@ -178,6 +179,8 @@ final class V2Shim implements Shim {
         Sinks.One<ExitStatus> exit = Sinks.one();
         Mono<Object> exitedOrReleased = Mono.firstWithSignal(exit.asMono(), released.asMono());
         return OutputFiles.prepare(stdio, manager.schedulers())
+                .doOnNext(created -> undo.push("remove the output files created",
+                        () -> OutputFiles.removeCreated(created, manager.schedulers())))
                 .then(manager.bundles().createFifos(bundle, execId, stdinPipe))
                 .flatMap(fifos -> {
                     undo.push("remove the FIFOs", () -> manager.bundles().removeFifos(fifos));

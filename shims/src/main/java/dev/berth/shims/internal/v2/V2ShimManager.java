@@ -133,7 +133,11 @@ final class V2ShimManager implements ShimManager {
 
         Mono<Shim> run() {
             return binaries.resolve(RUNTIME)
-                    .flatMap(binary -> OutputFiles.prepare(spec.process().stdio(), schedulers).thenReturn(binary))
+                    .flatMap(binary -> OutputFiles.prepare(spec.process().stdio(), schedulers).map(created -> {
+                        undo.push("remove the output files created", () -> OutputFiles.removeCreated(created,
+                                schedulers));
+                        return binary;
+                    }))
                     .flatMap(binary -> eventsSocket().thenReturn(binary))
                     .flatMap(binary -> bundles.create(namespace, spec).map(b -> {
                         bundle = b;
