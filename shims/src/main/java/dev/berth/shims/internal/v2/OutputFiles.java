@@ -18,20 +18,36 @@ import reactor.core.publisher.Mono;
 /**
  * Output to a file ({@link Stdio.FileOutput}) in the v2 runtime: the shim is handed the file's plain absolute path
  * as that stream's {@code stdout}/{@code stderr} (spec §7.1), per stream, and opens it {@code O_WRONLY|O_APPEND}
- * itself, never creating it. So Berth creates it first (parent directories too, mode 0644, nothing truncated). The
- * same file for both streams is fine: the shim opens it once and shares it; as the shim copies each stream from its
- * own pipe, lines of stdout and stderr interleave in no guaranteed order (each stream keeps its own). A file for
- * one stream and a pipe for the other works too. The shim copies through a pipe of its own, so at the exit the
- * file may still be missing the last output: the process's Delete waits (up to 2 s, in the shim) for the copy. {@code file://} is not used: it would send both streams to the
- * stdout file whatever stderr says. (Verified with containerd-shim-runc-v2 1.6.20, init and exec: DeadShimTest.)
+ * itself, never creating it. So Berth creates it first (parent directories too, mode 0644, nothing truncated). A
+ * file for one stream and a pipe for the other works too. The shim copies through a pipe of its own, so at the exit
+ * the file may still be missing the last output: the process's Delete waits (up to 2 s, in the shim) for the copy.
+ *
+ * <p>One file for both streams: given the same string for both, the 1.6 shim opens the file once and shares the
+ * descriptor, but the stdout copy closes it when stdout ends, so stderr written after that is lost (seen:
+ * {@code exec 1>&-; echo err >&2}). {@code file://} takes the same path in the shim. So stderr gets the file under
+ * another spelling ({@code <dir>/./<name>}): the shim then opens it twice, each stream has its own
+ * {@code O_APPEND} descriptor, and lines of the two streams interleave in no guaranteed order (each stream keeps
+ * its own). Verified with containerd-shim-runc-v2 1.6.20, init and exec (DeadShimTest).
  */
 final class OutputFiles {
     private OutputFiles() {
     }
 
-    /** What to send the shim for one output stream: the file's path, or our FIFO. */
-    static String target(Stdio.Output output, Path fifo) {
-        return output instanceof Stdio.FileOutput f ? f.file().toString() : fifo.toString();
+    /** What to send the shim as {@code stdout}: the file's path, or our FIFO. */
+    static String stdoutTarget(Stdio stdio, Path fifo) {
+        return stdio.stdout() instanceof Stdio.FileOutput f ? f.file().toString() : fifo.toString();
+    }
+
+    /** What to send the shim as {@code stderr}: the file's path (spelt apart from stdout's if equal), or our FIFO. */
+    static String stderrTarget(Stdio stdio, Path fifo) {
+        if (!(stdio.stderr() instanceof Stdio.FileOutput err)) {
+            return fifo.toString();
+        }
+        Path file = err.file();
+        if (stdio.stdout() instanceof Stdio.FileOutput out && out.file().equals(file) && file.getParent() != null) {
+            return file.getParent() + "/./" + file.getFileName();
+        }
+        return file.toString();
     }
 
     /** Whether the stream is written by the shim to a file, so that we open no reader on its FIFO. */

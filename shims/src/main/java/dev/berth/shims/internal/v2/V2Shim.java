@@ -216,8 +216,8 @@ final class V2Shim implements Shim {
                 .setId(bundle.id())
                 .setExecId(execId)
                 .setTerminal(false)
-                .setStdout(OutputFiles.target(stdio.stdout(), fifos.stdout()))
-                .setStderr(OutputFiles.target(stdio.stderr(), fifos.stderr()))
+                .setStdout(OutputFiles.stdoutTarget(stdio, fifos.stdout()))
+                .setStderr(OutputFiles.stderrTarget(stdio, fifos.stderr()))
                 .setSpec(Any.newBuilder().setTypeUrl(PROCESS_TYPE_URL).setValue(ByteString.copyFromUtf8(json)));
         if (fifos.stdin() != null) {
             request.setStdin(fifos.stdin().toString());

@@ -209,8 +209,8 @@ final class V2ShimManager implements ShimManager {
                     .setId(spec.id())
                     .setBundle(bundle.path().toString())
                     .setTerminal(false)
-                    .setStdout(OutputFiles.target(spec.process().stdio().stdout(), fifos.stdout()))
-                    .setStderr(OutputFiles.target(spec.process().stdio().stderr(), fifos.stderr()));
+                    .setStdout(OutputFiles.stdoutTarget(spec.process().stdio(), fifos.stdout()))
+                    .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()));
             if (fifos.stdin() != null) {
                 request.setStdin(fifos.stdin().toString());
             }

@@ -315,6 +315,21 @@ class DeadShimTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(log))).isEqualTo("rw-r--r--");
     }
 
+    /**
+     * The 1.6 shim, given one path for both streams, shares one descriptor but lets the stdout copy close it when
+     * stdout ends: stderr written after that would be lost. Berth names the file differently for stderr.
+     */
+    @Test
+    void stderrWrittenAfterStdoutClosedStillLandsInTheSharedFile() throws Exception {
+        String ns = namespace("h1-file-late");
+        Path log = dir.resolve("late.log");
+        Stdio stdio = new Stdio(Stdio.Input.NULL, Stdio.Output.appendTo(log), Stdio.Output.appendTo(log));
+        V2Shim shim = runToExit(ns, "web", "echo out; exec 1>&-; sleep 0.3; echo err >&2", stdio);
+        StepVerifier.create(shim.delete()).expectComplete().verify(BOUND);
+
+        assertThat(Files.readString(log)).isEqualTo("out\nerr\n");
+    }
+
     @Test
     void stdoutAndStderrLandInSeparateFilesAppended() throws Exception {
         String ns = namespace("h1-file-two");
