@@ -10,6 +10,7 @@ import dev.berth.core.Namespaces;
 import dev.berth.core.Signal;
 import dev.berth.core.Task;
 import dev.berth.core.TaskSpec;
+import dev.berth.core.TaskStatus;
 import dev.berth.shims.RestoredShim;
 import dev.berth.shims.ShimManager;
 import java.util.LinkedHashMap;
@@ -44,6 +45,9 @@ final class DefaultTaskManager implements TaskManager {
         /** Completes when the create that reserved the slot is over, however it ended. */
         final Sinks.Empty<Void> settled = Sinks.empty();
     }
+
+    /** How long a restore waits for the exit of a task the runtime found stopped. */
+    static final java.time.Duration RESTORED_EXIT_TIMEOUT = java.time.Duration.ofSeconds(10);
 
     /** How long close waits for creates under way to finish (each has its own, shorter, timeouts). */
     static final java.time.Duration CREATES_SETTLE_TIMEOUT = java.time.Duration.ofSeconds(60);
@@ -103,7 +107,20 @@ final class DefaultTaskManager implements TaskManager {
             }
             return Flux.fromIterable(runtimes.values())
                     .concatMap(ShimManager::restore)
-                    .concatMap(restored -> Mono.justOrEmpty(adopt(restored)));
+                    .concatMap(restored -> {
+                        Task task = adopt(restored);
+                        if (task == null || restored.status() != TaskStatus.STOPPED) {
+                            return Mono.justOrEmpty(task);
+                        }
+                        // Found stopped: handed out once its exit (the Wait's reply) is applied, so it reads STOPPED.
+                        return task.exit().timeout(RESTORED_EXIT_TIMEOUT, config.schedulers().timer())
+                                .onErrorResume(e -> {
+                                    log.warn("[{}/{}] restored stopped, but its exit did not come within {}",
+                                            restored.namespace(), task.id(), RESTORED_EXIT_TIMEOUT);
+                                    return Mono.empty();
+                                })
+                                .thenReturn(task);
+                    });
         });
     }
 
