@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -74,11 +75,22 @@ public final class EventsSocket implements AsyncCloseable {
      *     the bind.
      */
     public static Mono<EventsSocket> bind(Path socket, EventExchange exchange, RuntimeSchedulers schedulers) {
+        return bind(socket, exchange, schedulers, envelope -> true);
+    }
+
+    /**
+     * {@link #bind(Path, EventExchange, RuntimeSchedulers)}, forwarding only the events {@code accept} takes; the
+     * others are answered as received (so the shim does not retry them) and dropped. {@code accept} runs on the
+     * socket's event loop: it must not block.
+     */
+    public static Mono<EventsSocket> bind(Path socket, EventExchange exchange, RuntimeSchedulers schedulers,
+            Predicate<Envelope> accept) {
         Objects.requireNonNull(socket, "socket");
         Objects.requireNonNull(exchange, "exchange");
         Objects.requireNonNull(schedulers, "schedulers");
+        Objects.requireNonNull(accept, "accept");
         return Mono.defer(() -> {
-            Forwarder forwarder = new Forwarder(exchange, socket);
+            Forwarder forwarder = new Forwarder(exchange, socket, accept);
             TtrpcService service = TtrpcService.of(METHOD,
                     TtrpcService.unary(ForwardRequest.parser(), forwarder::forward));
             return TtrpcServer.bind(socket, Map.of(SERVICE, service), schedulers).map(EventsSocket::new);
@@ -138,10 +150,12 @@ public final class EventsSocket implements AsyncCloseable {
         private final EventExchange exchange;
         private final Path socket;
         private final RecentEnvelopes recent = new RecentEnvelopes(REMEMBERED);
+        private final Predicate<Envelope> accept;
 
-        Forwarder(EventExchange exchange, Path socket) {
+        Forwarder(EventExchange exchange, Path socket, Predicate<Envelope> accept) {
             this.exchange = exchange;
             this.socket = socket;
+            this.accept = accept;
         }
 
         Mono<Empty> forward(ForwardRequest request) {
@@ -165,6 +179,10 @@ public final class EventsSocket implements AsyncCloseable {
         }
 
         private void deliver(Envelope envelope) {
+            if (!accept.test(envelope)) {
+                log.trace("[{}] not forwarded: {} from {}", socket, envelope.topic(), envelope.namespace());
+                return;
+            }
             if (!recent.add(envelope)) {
                 log.debug("[{}] dropped a re-sent event {} {} from {}", socket, envelope.topic(),
                         envelope.timestamp(), envelope.namespace());

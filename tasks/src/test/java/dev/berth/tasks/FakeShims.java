@@ -5,6 +5,7 @@ import dev.berth.core.ProcessInfo;
 import dev.berth.core.ProcessSpec;
 import dev.berth.core.Signal;
 import dev.berth.core.TaskSpec;
+import dev.berth.shims.RestoredShim;
 import dev.berth.shims.Shim;
 import dev.berth.shims.ShimManager;
 import dev.berth.shims.ShimProcess;
@@ -23,6 +24,8 @@ import reactor.core.publisher.Sinks;
 /** An in-memory runtime whose processes exit when the test says so. */
 final class FakeShims implements ShimManager {
     final List<FakeShim> live = new CopyOnWriteArrayList<>();
+    /** What {@link #restore()} emits. */
+    final List<RestoredShim> toRestore = new CopyOnWriteArrayList<>();
     private final Queue<Mono<Shim>> nextCreates = new ArrayDeque<>();
     boolean closed;
 
@@ -54,11 +57,45 @@ final class FakeShims implements ShimManager {
         return Mono.fromRunnable(() -> closed = true);
     }
 
+    @Override
+    public Flux<RestoredShim> restore() {
+        return Flux.fromIterable(toRestore);
+    }
+
+    /** A shim as a restore finds it: not in {@link #live} until restored. */
+    FakeShim restorable(String id) {
+        return new FakeShim(id);
+    }
+
     final class FakeShim implements Shim {
         final FakeProcess init;
         final List<Signal> signals = new CopyOnWriteArrayList<>();
         /** When set, SIGTERM is recorded but does not end the task. */
         volatile boolean ignoresTerm;
+        /** When set, {@link #detach()} lets go of the task; else it is NOT_IMPLEMENTED, as for the embedded runtime. */
+        volatile boolean detachable;
+        volatile boolean detached;
+        final Sinks.Empty<Void> lost = Sinks.empty();
+
+        /** The shim dies: its init's exit (unless there already) is unknown, then the loss completes. */
+        void lose() {
+            init.exitWith(ExitStatus.unknown(Instant.EPOCH));
+            live.remove(this);
+            lost.tryEmitEmpty();
+        }
+
+        @Override
+        public Mono<Void> lost() {
+            return lost.asMono();
+        }
+
+        @Override
+        public Mono<Void> detach() {
+            return detachable ? Mono.fromRunnable(() -> {
+                detached = true;
+                live.remove(this);
+            }) : Shim.super.detach();
+        }
 
         FakeShim(String id) {
             this.init = new FakeProcess(id, 100 + live.size());

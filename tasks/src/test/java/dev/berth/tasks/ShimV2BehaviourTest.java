@@ -10,12 +10,10 @@ import dev.berth.shims.testing.ContainerTests;
 import dev.berth.shims.v2.ShimV2Runtime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -74,31 +72,7 @@ class ShimV2BehaviourTest extends TaskServiceBehaviour {
     static void killStrays() throws Exception {
         synchronized (states) {
             for (Path state : states) {
-                String address = state.toAbsolutePath().normalize().toString();
-                for (ProcessHandle stray : ContainerTests.shimsOf(address)) {
-                    System.err.println("killing stray shim " + stray.pid());
-                    stray.destroyForcibly();
-                    stray.onExit().get();
-                }
-                if (!Files.isDirectory(state)) {
-                    continue;
-                }
-                try (Stream<Path> namespaces = Files.list(state)) {
-                    for (Path ns : namespaces.filter(Files::isDirectory).toList()) {
-                        try (Stream<Path> left = Files.list(ns)) {
-                            for (Path bundle : left.filter(b -> !b.getFileName().toString().startsWith("."))
-                                    .toList()) {
-                                Path socket = bundle.resolve("address");
-                                if (Files.exists(socket)) {
-                                    Files.deleteIfExists(Path.of(Files.readString(socket).strip()
-                                            .replace("unix://", "")));
-                                }
-                                ShimV2TaskServiceTest.runQuietly("runc", "--root", "/run/containerd/runc/"
-                                        + ns.getFileName(), "delete", "--force", bundle.getFileName().toString());
-                            }
-                        }
-                    }
-                }
+                ContainerTests.removeLeftovers(state);
             }
             states.clear();
         }

@@ -68,26 +68,7 @@ class ShimV2TaskServiceTest {
                 tasks.close().block(WAIT);
             }
         } finally {
-            for (ProcessHandle stray : ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())) {
-                System.err.println("killing stray shim " + stray.pid());
-                stray.destroyForcibly();
-                stray.onExit().get();
-            }
-            Path bundles = state.resolve(NS);
-            if (Files.isDirectory(bundles)) {
-                try (Stream<Path> left = Files.list(bundles)) {
-                    for (Path bundle : left.toList()) {
-                        Path address = bundle.resolve("address");
-                        if (Files.exists(address)) {
-                            Files.deleteIfExists(Path.of(Files.readString(address).strip().replace("unix://", "")));
-                        }
-                        new ProcessBuilder("runc", "--root", "/run/containerd/runc/" + NS, "delete", "--force",
-                                bundle.getFileName().toString()).redirectErrorStream(true)
-                                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-                        runQuietly("umount", bundle.resolve("rootfs").toString());
-                    }
-                }
-            }
+            ContainerTests.removeLeftovers(state);
         }
     }
 
@@ -360,14 +341,5 @@ class ShimV2TaskServiceTest {
         task.exit().block(WAIT);
         task.delete().block(WAIT);
         assertThat(ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString())).isEmpty();
-    }
-
-    static void runQuietly(String... argv) {
-        try {
-            new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start().waitFor();
-        } catch (IOException | InterruptedException e) {
-            // best effort
-        }
     }
 }

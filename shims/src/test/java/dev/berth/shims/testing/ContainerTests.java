@@ -85,4 +85,50 @@ public final class ContainerTests {
         }
         return found;
     }
+
+    /**
+     * Removes whatever a container test left under {@code state}, whatever happened: kills the shims carrying the
+     * state's address, removes their sockets, force-deletes the runc containers of every namespace's bundles and
+     * unmounts their rootfs. Best effort; for {@code @AfterEach} and {@code @AfterAll}.
+     */
+    public static void removeLeftovers(Path state) throws Exception {
+        if (state == null) {
+            return;
+        }
+        for (ProcessHandle stray : shimsOf(state.toAbsolutePath().normalize().toString())) {
+            System.err.println("killing stray shim " + stray.pid());
+            stray.destroyForcibly();
+            stray.onExit().get();
+        }
+        if (!Files.isDirectory(state)) {
+            return;
+        }
+        try (Stream<Path> namespaces = Files.list(state)) {
+            for (Path namespace : namespaces.filter(Files::isDirectory).toList()) {
+                try (Stream<Path> left = Files.list(namespace)) {
+                    for (Path bundle : left.filter(b -> Files.exists(b.resolve("config.json"))).toList()) {
+                        Path address = bundle.resolve("address");
+                        if (Files.exists(address)) {
+                            Files.deleteIfExists(Path.of(Files.readString(address).strip().replace("unix://", "")));
+                        }
+                        runQuietly("runc", "--root", "/run/containerd/runc/" + namespace.getFileName(), "delete",
+                                "--force", bundle.getFileName().toString());
+                        runQuietly("umount", bundle.resolve("rootfs").toString());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Runs a command, ignoring its output and outcome. */
+    public static void runQuietly(String... argv) {
+        try {
+            new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor();
+        } catch (IOException e) {
+            // best effort
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -233,6 +233,7 @@ final class V2Shim implements Shim {
                         .then(Mono.fromRunnable(execs::clear)))
                 .then(Mono.fromRunnable(logDrain::dispose))
                 .then(manager.bundles().remove(bundle))
+                .then(Mono.<Void>fromRunnable(() -> manager.released(bundle)))
                 .doOnSuccess(v -> log.debug("[{}] deleted, shim pid {} gone", name(), shimPid));
     }
 }

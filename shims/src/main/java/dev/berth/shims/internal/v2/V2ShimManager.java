@@ -41,6 +41,8 @@ final class V2ShimManager implements ShimManager {
     static final String RUNTIME = "io.containerd.runc.v2";
     /** How long a shim may take to exit after Shutdown before it is sent SIGKILL. */
     static final Duration SHIM_EXIT_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a released task's lifecycle events are still dropped (see {@link #released}). */
+    static final Duration RELEASE_DELAY = Duration.ofSeconds(5);
 
     private final Path state;
     private final RuntimeSchedulers schedulers;
@@ -53,6 +55,9 @@ final class V2ShimManager implements ShimManager {
     private final Bundles bundles;
     private final RuntimeBinaries binaries;
     private final AtomicReference<@Nullable Mono<EventsSocket>> events = new AtomicReference<>();
+    /** Held from the events socket's bind until close: one owner of the state at a time. */
+    private final AtomicReference<@Nullable StateLock> lock = new AtomicReference<>();
+    private final ForwardedEvents forwarded = new ForwardedEvents();
 
     private V2ShimManager(Path state, RuntimeSchedulers schedulers, Syscalls sys, Path eventsPath,
             EventExchange exchange, boolean ownsExchange, Duration drainTimeout, IoLoop loop) {
@@ -166,6 +171,7 @@ final class V2ShimManager implements ShimManager {
                         V2Shim shim = new V2Shim(V2ShimManager.this, bundle, ttrpc, client, shimPid, logDrain,
                                 spec, exit, stdout, stderr, stdin);
                         undo.commit();
+                        held(bundle);
                         log.debug("[{}/{}] created under shim pid {}", namespace, spec.id(), shimPid);
                         return shim;
                     }));
@@ -313,17 +319,23 @@ final class V2ShimManager implements ShimManager {
                 fd -> fd < 0 ? Mono.empty() : Mono.fromRunnable(() -> sys.close(fd)));
     }
 
-    /** Binds the events socket once; a failed bind is tried again by the next create. */
+    /**
+     * Takes the state directory's lock and binds the events socket, once; a failure (another owner, a bad path) is
+     * tried again by the next create or restore. The lock comes first: the socket's path is the owner's.
+     */
     private Mono<EventsSocket> eventsSocket() {
         return Mono.defer(() -> {
             Mono<EventsSocket> bound = events.get();
             if (bound != null) {
                 return bound;
             }
-            Mono<EventsSocket> attempt = Mono.fromCallable(() -> Files.createDirectories(state))
+            Mono<EventsSocket> attempt = Mono.fromRunnable(() -> lock.set(StateLock.acquire(state)))
                     .subscribeOn(schedulers.syscalls())
-                    .then(EventsSocket.bind(eventsPath, exchange, schedulers))
-                    .doOnError(e -> events.set(null))
+                    .then(EventsSocket.bind(eventsPath, exchange, schedulers, forwarded::accept))
+                    .doOnError(e -> {
+                        events.set(null);
+                        releaseLock();
+                    })
                     .cache();
             return events.compareAndSet(null, attempt) ? attempt : events.get();
         });
@@ -335,8 +347,36 @@ final class V2ShimManager implements ShimManager {
             Mono<EventsSocket> bound = events.getAndSet(null);
             Mono<Void> socket = bound == null ? Mono.empty()
                     : bound.flatMap(EventsSocket::close).onErrorResume(e -> Mono.empty());
-            return socket.then(ownsExchange ? exchange.close() : Mono.empty()).then(loop.close());
+            return socket
+                    .then(Mono.fromRunnable(this::releaseLock).subscribeOn(schedulers.syscalls()))
+                    .then(ownsExchange ? exchange.close() : Mono.empty())
+                    .then(loop.close());
         });
+    }
+
+    private void releaseLock() {
+        StateLock held = lock.getAndSet(null);
+        if (held != null) {
+            held.close();
+        }
+    }
+
+    /** The events of the task {@code namespace/id} are published by the task manager from now on. */
+    void held(Bundle bundle) {
+        forwarded.hold(bundle.namespace(), bundle.id());
+    }
+
+    /**
+     * The task is gone from this manager (deleted, lost or detached): its events are the shim's again, after
+     * {@link #RELEASE_DELAY}, so that a lifecycle event the shim sent just before it went is still dropped.
+     */
+    void released(Bundle bundle) {
+        Runnable release = () -> forwarded.release(bundle.namespace(), bundle.id());
+        try {
+            schedulers.timer().schedule(release, RELEASE_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            release.run(); // shutting down: nothing more will be forwarded anyway
+        }
     }
 
     IoLoop loop() {
