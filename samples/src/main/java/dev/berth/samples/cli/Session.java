@@ -130,13 +130,12 @@ final class Session implements AutoCloseable {
      * common causes are another berth process owning the state directory, and not being root.
      */
     static BerthException explain(Throwable e, Path state, String what) {
-        return switch (Errors.kindOf(e)) {
-            case FAILED_PRECONDITION -> Errors.of(ErrorKind.FAILED_PRECONDITION, e,
-                    "the state directory %s is owned by another berth process (one owner at a time: wait for it to "
-                            + "end, or use --state DIR): %s", state, Messages.of(e));
-            case PERMISSION_DENIED -> Errors.of(ErrorKind.PERMISSION_DENIED, e,
-                    "%s in %s: permission denied (containers need root): %s", what, state, Messages.of(e));
-            default -> Errors.wrap(e, "%s in %s", what, state);
+        String hint = switch (Errors.kindOf(e)) {
+            case FAILED_PRECONDITION -> " (one berth process at a time owns the state directory: wait for the other "
+                    + "one to end, e.g. a running berth events or foreground container run, or use --state DIR)";
+            case PERMISSION_DENIED -> " (containers need root)";
+            default -> "";
         };
+        return Errors.of(Errors.kindOf(e), e, "%s in %s: %s%s", what, state, Messages.of(e), hint);
     }
 }

@@ -183,7 +183,7 @@ class RunRuntimeTest {
         assertThat(cli.berth("--state", dir.resolve("state").toString(), "run", "--runtime", V2, "--rootfs",
                 rootfs().toString(), "web", "--", "true")).isEqualTo(125);
 
-        assertThat(cli.oneBerthLine()).contains("owned by another berth process", dir.resolve("state").toString(),
+        assertThat(cli.oneBerthLine()).contains("one berth process at a time owns the state directory", dir.resolve("state").toString(),
                 "pid 4711");
         assertThat(cli.service.tasks).isEmpty();
         assertThat(cli.service.closed).isTrue();

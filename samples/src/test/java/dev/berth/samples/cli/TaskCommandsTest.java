@@ -63,7 +63,7 @@ class TaskCommandsTest {
         cli.service.restoreFailure = Errors.failedPrecondition("locked by pid 4711");
 
         assertThat(cli.berth("--state", "/tmp/h3-elsewhere", "ps")).isEqualTo(125);
-        assertThat(cli.oneBerthLine()).contains("/tmp/h3-elsewhere is owned by another berth process");
+        assertThat(cli.oneBerthLine()).contains("in /tmp/h3-elsewhere: locked by pid 4711", "one berth process at a time");
         assertThat(cli.out()).isEmpty();
         assertThat(cli.service.closed).isTrue();
     }
@@ -264,7 +264,7 @@ class TaskCommandsTest {
         cli.service.restoreFailure = Errors.failedPrecondition("locked");
 
         assertThat(cli.berth("events")).isEqualTo(125);
-        assertThat(cli.oneBerthLine()).contains("owned by another berth process");
+        assertThat(cli.oneBerthLine()).contains("one berth process at a time owns the state directory");
         assertThat(cli.service.closed).isTrue();
     }
 }
