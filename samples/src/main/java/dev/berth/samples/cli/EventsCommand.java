@@ -28,7 +28,7 @@ import reactor.core.Disposable;
             "",
             "The containers left running by earlier commands are taken over first, so their events show, the "
                     + "events their shims forward too (/tasks/exec-started, /tasks/oom, ...). This command owns the "
-                    + "state directory while it runs: other berth commands over containers wait for it to end. "
+                    + "state directory while it runs: other berth commands over containers fail until it ends. "
                     + "Embedded tasks live in the JVM of their own berth run, so their events show only there: use "
                     + "`berth run --events`.",
             ""},
