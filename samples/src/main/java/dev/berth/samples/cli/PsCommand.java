@@ -18,7 +18,9 @@ import reactor.core.publisher.Mono;
 /** {@code berth ps}: the tasks of the namespace, as {@code ctr task ls} shows them, plus their runtime. */
 @Command(name = "ps", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-            "Lists the tasks of the namespace, sorted by id: TASK, PID (of the init process, 0 when it does not "
+            "Lists the tasks of the namespace.",
+            "",
+            "Sorted by id: TASK, PID (of the init process, 0 when it does not "
                     + "run), STATUS and RUNTIME. The containers left running by earlier commands are taken over "
                     + "first; tasks of the embedded runtime live in the JVM of their own berth run and are never "
                     + "listed here.",

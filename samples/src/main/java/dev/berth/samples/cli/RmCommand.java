@@ -14,7 +14,8 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code berth rm}: deletes a stopped task, or with {@code --force} a running one. */
 @Command(name = "rm", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Deletes a task that has stopped, with its container state. With --force a task that still "
+        description = {"Deletes a task.", "",
+            "Deletes a task that has stopped, with its container state. With --force a task that still "
                 + "runs is killed (SIGKILL to every process) first. Prints nothing; its log file, if it ran with "
                 + "-d, is kept.", ""},
         footerHeading = "%nExit status:%n",
