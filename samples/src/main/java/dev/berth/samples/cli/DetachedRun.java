@@ -47,12 +47,6 @@ final class DetachedRun {
     /** @return 0 once the container runs; else a launch failure's code, the failure printed */
     @SuppressWarnings("try") // the registration only needs closing
     int run() {
-        try {
-            Files.createDirectories(log.getParent());
-        } catch (IOException e) {
-            cli.report("cannot create the log directory " + log.getParent() + ": " + Messages.of(e));
-            return ExitCodes.BERTH_ERROR;
-        }
         Session session;
         try {
             session = Session.open(cli, state, namespace);
@@ -68,6 +62,13 @@ final class DetachedRun {
                 session.restore();
             } catch (BerthException e) {
                 cli.report(e.getMessage());
+                return ExitCodes.BERTH_ERROR;
+            }
+            // Only once the state directory is ours: a refused command leaves nothing behind.
+            try {
+                Files.createDirectories(log.getParent());
+            } catch (IOException e) {
+                cli.report("cannot create the log directory " + log.getParent() + ": " + Messages.of(e));
                 return ExitCodes.BERTH_ERROR;
             }
             Task task;

@@ -183,8 +183,8 @@ class RunRuntimeTest {
         assertThat(cli.berth("--state", dir.resolve("state").toString(), "run", "--runtime", V2, "--rootfs",
                 rootfs().toString(), "web", "--", "true")).isEqualTo(125);
 
-        assertThat(cli.oneBerthLine()).contains("one berth process at a time owns the state directory", dir.resolve("state").toString(),
-                "pid 4711");
+        assertThat(cli.oneBerthLine()).contains("one berth process at a time owns the state directory",
+                dir.resolve("state").toString(), "pid 4711");
         assertThat(cli.service.tasks).isEmpty();
         assertThat(cli.service.closed).isTrue();
     }
@@ -196,5 +196,6 @@ class RunRuntimeTest {
         assertThat(cli.berth("--state", dir.resolve("state").toString(), "run", "-d", "--runtime", V2, "--rootfs",
                 rootfs().toString(), "web", "--", "true")).isEqualTo(125);
         assertThat(cli.oneBerthLine()).contains("need root");
+        assertThat(dir.resolve("state")).doesNotExist(); // refused before anything was made: no log directory
     }
 }
