@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.Berth;
 import dev.berth.LocalConfig;
+import dev.berth.core.Signal;
 import dev.berth.shims.testing.BusyboxRootfs;
 import dev.berth.shims.testing.ContainerTests;
 import dev.berth.tasks.ClosePolicy;
 import dev.berth.tasks.TaskManager;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -62,13 +65,18 @@ class ContainerCliTest {
     Result berth(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = berth(out, err, new FakeSignalTrap(), args);
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** As main does it, over the test's state directory and namespace. */
+    int berth(OutputStream out, OutputStream err, SignalTrap signals, String... args) {
         List<String> argv = new ArrayList<>(List.of("--state", String.valueOf(state), "--namespace", NS));
         argv.addAll(List.of(args));
-        int code = new BerthCli(s -> Berth.local(LocalConfig.of(s).withClosePolicy(ClosePolicy.DETACH)),
+        return new BerthCli(s -> Berth.local(LocalConfig.of(s).withClosePolicy(ClosePolicy.DETACH)),
                 new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), Map.<String, String>of()::get,
-                new FakeSignalTrap()).execute(argv.toArray(String[]::new));
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+                new PrintStream(err, true, StandardCharsets.UTF_8), Map.<String, String>of()::get, signals)
+                .execute(argv.toArray(String[]::new));
     }
 
     /** The data rows of {@code berth ps}, split on blanks, after checking its header. */
@@ -164,5 +172,32 @@ class ContainerCliTest {
             owner.close().block(WAIT);
         }
         assertThat(ps()).isEmpty();
+    }
+
+    @Test
+    void eventsTakesOverTheContainersAndShowsTheExitOfOneKilledMeanwhile() throws Exception {
+        Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
+        state = dir.resolve("state");
+        assertThat(berth("run", "-d", "--runtime", V2, "--rootfs", rootfs.toString(), "watched", "--", "sleep",
+                "1000").code()).isZero();
+        ProcessHandle init = ProcessHandle.of(Long.parseLong(ps().get(0)[1])).orElseThrow();
+
+        LineWatcher out = new LineWatcher("/tasks/exit");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ManualSignalTrap signals = new ManualSignalTrap();
+        CompletableFuture<Integer> events = CompletableFuture.supplyAsync(
+                () -> berth(out, err, signals, "events", "namespace==" + NS));
+        signals.trapped.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        // Killed behind berth's back: before or after the takeover, the exit reaches the subscriber.
+        init.destroyForcibly();
+        String seen = out.seen.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        signals.send(Signal.INT);
+
+        assertThat(events.get(WAIT.toSeconds(), TimeUnit.SECONDS)).as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+        assertThat(seen.lines().filter(line -> line.contains(" /tasks/exit "))).singleElement().asString()
+                .contains(NS, "container_id=watched", "exit_status=137");
+        Result rm = berth("rm", "watched");
+        assertThat(rm.code()).as(rm.err()).isZero();
     }
 }
