@@ -194,18 +194,22 @@ final class ManagedTask extends ManagedProcess implements Task {
 
     /**
      * Follows the shim's loss. A task still running when its shim died gets an unknown exit from the shim; it is
-     * then deleted as containerd deletes it ({@code /tasks/exit}, then {@code /tasks/delete}). A task that had
-     * exited before keeps its real exit and waits for its delete, so no exit is invented.
+     * then deleted as containerd deletes it ({@code /tasks/exit}, then {@code /tasks/delete}); so is one that never
+     * started. A task that had exited before keeps its real exit and waits for its delete, so no exit is invented.
+     * The loss is acted on after this task's own exit signal, whatever order the shim's signals reach us in.
      */
     void watchLost() {
-        lostWatch = shim.lost().subscribe(null,
-                e -> log.warn("[{}/{}] shim loss not followed", namespace, id, e), this::onLost);
+        lostWatch = shim.lost()
+                .then(Mono.defer(() -> state.get().live() ? exit().onErrorResume(e -> Mono.empty()).then()
+                        : Mono.empty()))
+                .subscribe(null, e -> log.warn("[{}/{}] shim loss not followed", namespace, id, e), this::onLost);
     }
 
     private void onLost() {
-        if (state.get() instanceof ProcessState.Stopped stopped
-                && stopped.exit().kind() == ExitStatus.Kind.UNKNOWN) {
-            log.warn("[{}/{}] shim lost while the task ran: deleted", namespace, id);
+        ProcessState s = state.get();
+        if ((s instanceof ProcessState.Stopped stopped && stopped.exit().kind() == ExitStatus.Kind.UNKNOWN)
+                || s instanceof ProcessState.Created) {
+            log.warn("[{}/{}] shim lost while the task was {}: deleted", namespace, id, s.status());
             deleteStopped().subscribe(null, e -> log.warn("[{}/{}] delete after shim loss failed", namespace, id,
                     e));
         }

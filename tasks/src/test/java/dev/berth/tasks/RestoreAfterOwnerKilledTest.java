@@ -147,4 +147,52 @@ class RestoreAfterOwnerKilledTest {
             assertThat(left.toList()).isEmpty();
         }
     }
+
+    @Test
+    void whileTheOwnerLivesTheStateIsRefusedAndShimsThatDiedInTheOutageAreReportedUnknownAndCleanedUp()
+            throws Exception {
+        startOwner();
+        TaskManager second = Berth.local(LocalConfig.of(state));
+        try {
+            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(
+                    () -> second.restore().collectList().block(WAIT));
+            assertThat(dev.berth.core.Errors.kindOf(refused))
+                    .isEqualTo(dev.berth.core.ErrorKind.FAILED_PRECONDITION);
+            assertThat(refused).hasMessageContaining("pid " + child.pid());
+        } finally {
+            second.close().block(WAIT);
+        }
+
+        child.destroyForcibly();
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        List<ProcessHandle> shims = ContainerTests.shimsOf(state.toAbsolutePath().normalize().toString());
+        assertThat(shims).hasSize(2);
+        for (ProcessHandle shim : shims) {
+            shim.destroyForcibly(); // the shims die too while nobody owns them
+            shim.onExit().join();
+        }
+
+        tasks = Berth.local(LocalConfig.of(state));
+        Mono<List<Envelope>> events = tasks.events().subscribe().take(4).collectList().cache();
+        events.subscribe();
+        Map<String, Task> restored = tasks.restore().collectMap(Task::id).block(WAIT);
+        assertThat(restored).containsOnlyKeys("live", "short");
+        for (Task task : restored.values()) {
+            assertThat(task.exit().block(WAIT).kind()).isEqualTo(ExitStatus.Kind.UNKNOWN);
+        }
+        List<Envelope> got = events.block(WAIT);
+        Map<String, List<String>> topics = got.stream().collect(Collectors.groupingBy(
+                e -> e.topic().equals(TaskTopics.EXIT) ? EventTypes.unpack(e.event(), TaskExit.class)
+                        .getContainerId() : EventTypes.unpack(e.event(),
+                        dev.berth.events.proto.containerd.events.TaskDelete.class).getContainerId(),
+                Collectors.mapping(Envelope::topic, Collectors.toList())));
+        assertThat(topics).containsOnlyKeys("live", "short");
+        topics.values().forEach(t -> assertThat(t).containsExactly(TaskTopics.EXIT, TaskTopics.DELETE));
+        assertThat(tasks.list().contextWrite(Namespaces.with(NS)).collectList().block(WAIT)).isEmpty();
+        try (var left = Files.list(state.resolve(NS))) {
+            assertThat(left.toList()).isEmpty();
+        }
+        assertThat(Path.of("/run/containerd/runc", NS, "live")).doesNotExist();
+        assertThat(Path.of("/run/containerd/runc", NS, "short")).doesNotExist();
+    }
 }

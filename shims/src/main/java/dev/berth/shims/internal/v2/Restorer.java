@@ -115,7 +115,8 @@ final class Restorer {
         }
     }
 
-    private Mono<Found> examine(Bundle bundle) {
+    /** @return a cold Mono of what {@code bundle} is: its files read, its shim dialled */
+    Mono<Found> examine(Bundle bundle) {
         return Mono.fromCallable(() -> read(bundle))
                 .subscribeOn(schedulers.syscalls())
                 .flatMap(files -> files.address == null

@@ -39,6 +39,13 @@ import reactor.core.publisher.Sinks;
  * cannot tell that from a process that called {@code exit(128 + N)}. Like containerd's clients (and a shell's
  * {@code $?}), a status from 129 to 192 is decoded as {@code signaled(status - 128)}; every other status as
  * {@code exited(status)}. So {@code sh -c 'exit 130'} reads as SIGINT.
+ *
+ * <p>An output the spec sends to a file ({@link Stdio.FileOutput}) is written by the shim itself: there is no pipe
+ * of ours, and {@link #stdout()}/{@link #stderr()} fail with FAILED_PRECONDITION, as in the embedded runtime.
+ *
+ * <p>A Wait that fails because the connection went (UNAVAILABLE) decides nothing: the owning {@link V2Shim} does,
+ * through {@link #settle} (after its own Shutdown), {@link #lost} (the shim died) or {@link #detach} (let go: the
+ * exit never completes from this object).
  */
 final class V2Process implements ShimProcess {
     private static final Logger log = LoggerFactory.getLogger(V2Process.class);
@@ -53,10 +60,15 @@ final class V2Process implements ShimProcess {
     private final RuntimeSchedulers schedulers;
     private final Sinks.One<ExitStatus> exit;
     private final Stdio stdio;
-    private final OutputPipe stdout;
-    private final OutputPipe stderr;
+    /** {@code null} for an output to a file. */
+    private final @Nullable OutputPipe stdout;
+    private final @Nullable OutputPipe stderr;
     private final IoLoop.@Nullable InputPipe stdin;
     private volatile boolean started;
+    /** Let go by {@link #detach}: no exit is emitted any more. */
+    private volatile boolean detached;
+    /** Its shim died ({@link #lost}): commands fail with NOT_FOUND, delete skips the shim. */
+    private volatile boolean gone;
     private volatile int pid;
     private volatile @Nullable Disposable waitCall;
     /** An exec's Start is outstanding: a Wait reply meanwhile is held until the Start's answer (guarded by this). */
@@ -65,7 +77,7 @@ final class V2Process implements ShimProcess {
 
     /** The init of task {@code taskId}. */
     V2Process(String shimName, String taskId, ShimTaskClient client, RuntimeSchedulers schedulers,
-            Sinks.One<ExitStatus> exit, Stdio stdio, OutputPipe stdout, OutputPipe stderr,
+            Sinks.One<ExitStatus> exit, Stdio stdio, @Nullable OutputPipe stdout, @Nullable OutputPipe stderr,
             IoLoop.@Nullable InputPipe stdin) {
         this(shimName, taskId, "", null, client, schedulers, exit, stdio, stdout, stderr, stdin);
     }
@@ -73,7 +85,7 @@ final class V2Process implements ShimProcess {
     /** The exec {@code execId} of task {@code taskId}; {@code afterDelete} runs once the shim deleted it. */
     V2Process(String shimName, String taskId, String execId, @Nullable Supplier<Mono<Void>> afterDelete,
             ShimTaskClient client, RuntimeSchedulers schedulers, Sinks.One<ExitStatus> exit, Stdio stdio,
-            OutputPipe stdout, OutputPipe stderr, IoLoop.@Nullable InputPipe stdin) {
+            @Nullable OutputPipe stdout, @Nullable OutputPipe stderr, IoLoop.@Nullable InputPipe stdin) {
         this.shimName = shimName;
         this.taskId = taskId;
         this.execId = execId;
@@ -85,10 +97,10 @@ final class V2Process implements ShimProcess {
         this.stdout = stdout;
         this.stderr = stderr;
         this.stdin = stdin;
-        if (stdio.stdout() instanceof Stdio.NullOutput) {
+        if (stdio.stdout() instanceof Stdio.NullOutput && stdout != null) {
             discard(stdout);
         }
-        if (stdio.stderr() instanceof Stdio.NullOutput) {
+        if (stdio.stderr() instanceof Stdio.NullOutput && stderr != null) {
             discard(stderr);
         }
     }
@@ -101,18 +113,67 @@ final class V2Process implements ShimProcess {
         return !execId.isEmpty();
     }
 
-    /** Sends the Wait whose reply is the exit. A lost connection gives UNKNOWN once started, else nothing. */
+    /**
+     * Sends the Wait whose reply is the exit. A connection that goes (UNAVAILABLE) leaves the exit to the shim's
+     * owner; any other failure gives UNKNOWN once started, else an empty exit.
+     */
     void watchExit() {
         waitCall = client.wait(WaitRequest.newBuilder().setId(taskId).setExecId(execId).build()).subscribe(
                 r -> onWaitReply(decode(r)),
                 e -> {
-                    if (started) {
+                    if (Errors.is(e, ErrorKind.UNAVAILABLE)) {
+                        log.debug("[{}] Wait of {} ended with the connection", shimName, id());
+                    } else if (started) {
                         log.warn("[{}] lost the exit of {}: reporting it unknown", shimName, id(), e);
                         emit(ExitStatus.unknown(Instant.now()));
                     } else {
                         exit.tryEmitEmpty();
                     }
                 });
+    }
+
+    /**
+     * After the shim's own Shutdown: an exit still pending completes UNKNOWN if the process started, else empty.
+     * An exit already emitted stays.
+     */
+    void settle(Instant at) {
+        if (started) {
+            exit.tryEmitValue(ExitStatus.unknown(at));
+        } else {
+            exit.tryEmitEmpty();
+        }
+    }
+
+    /**
+     * The shim died: an exit the Wait already gave stays (no second exit, no spurious 137); any other completes
+     * UNKNOWN at {@code at}, started or not. From now on commands fail with NOT_FOUND.
+     */
+    void lost(Instant at) {
+        gone = true;
+        Sinks.EmitResult result = exit.tryEmitValue(ExitStatus.unknown(at));
+        if (result.isSuccess()) {
+            log.warn("[{}] shim lost: exit of {} unknown", shimName, id());
+        }
+    }
+
+    /** Let go without ending the process: its exit never completes from this object. */
+    void detach() {
+        detached = true;
+        Disposable call = waitCall;
+        waitCall = null;
+        if (call != null) {
+            call.dispose();
+        }
+    }
+
+    private <T> @Nullable Mono<T> refuseWhenGone() {
+        if (gone) {
+            return Mono.error(Errors.notFound("process %s of %s is gone: its shim died", id(), shimName));
+        }
+        if (detached) {
+            return Mono.error(Errors.failedPrecondition("process %s of %s was detached", id(), shimName));
+        }
+        return null;
     }
 
     /**
@@ -155,6 +216,9 @@ final class V2Process implements ShimProcess {
     }
 
     private void emit(ExitStatus status) {
+        if (detached) {
+            return;
+        }
         Sinks.EmitResult result = exit.tryEmitValue(status);
         if (result.isFailure()) {
             log.warn("[{}] exit of {} not emitted: {}", shimName, id(), result);
@@ -180,9 +244,17 @@ final class V2Process implements ShimProcess {
         return started;
     }
 
+    /** A restored process the shim reports as started with {@code pid}: set before {@link #watchExit()}. */
+    void restoredAsStarted(int pid) {
+        this.pid = pid;
+        this.started = true;
+    }
+
     /** Closes our FIFO ends nobody subscribed to, and stdin. */
     Mono<Void> closeStdio() {
-        return stdout.close().then(stderr.close()).then(stdin == null ? Mono.empty() : stdin.close());
+        return (stdout == null ? Mono.<Void>empty() : stdout.close())
+                .then(stderr == null ? Mono.empty() : stderr.close())
+                .then(stdin == null ? Mono.empty() : stdin.close());
     }
 
     @Override
@@ -193,6 +265,10 @@ final class V2Process implements ShimProcess {
     @Override
     public Mono<Integer> start() {
         return Mono.defer(() -> {
+            Mono<Integer> refused = refuseWhenGone();
+            if (refused != null) {
+                return refused;
+            }
             if (isExec() && waitCall == null) {
                 watchExit(); // the last Start failed and dropped its Wait
             }
@@ -235,31 +311,55 @@ final class V2Process implements ShimProcess {
 
     @Override
     public Mono<Void> kill(Signal signal) {
-        return client.kill(KillRequest.newBuilder().setId(taskId).setExecId(execId).setSignal(signal.number())
-                .build());
+        return Mono.defer(() -> {
+            Mono<Void> refused = refuseWhenGone();
+            return refused != null ? refused : client.kill(KillRequest.newBuilder().setId(taskId).setExecId(execId)
+                    .setSignal(signal.number()).build());
+        });
     }
 
     @Override
     public Flux<ByteBuffer> stdout() {
-        return stdio.stdout() instanceof Stdio.PipeOutput ? stdout.flux() : Flux.empty();
+        return output(stdio.stdout(), stdout, "stdout");
     }
 
     @Override
     public Flux<ByteBuffer> stderr() {
-        return stdio.stderr() instanceof Stdio.PipeOutput ? stderr.flux() : Flux.empty();
+        return output(stdio.stderr(), stderr, "stderr");
+    }
+
+    /** A pipe's stream; empty for a discarded one; FAILED_PRECONDITION for a file, as the embedded runtime does. */
+    private Flux<ByteBuffer> output(Stdio.Output kind, @Nullable OutputPipe pipe, String stream) {
+        if (kind instanceof Stdio.FileOutput f) {
+            return Flux.error(Errors.failedPrecondition("%s of process %s goes to the file %s, not a pipe", stream,
+                    id(), f.file()));
+        }
+        return kind instanceof Stdio.PipeOutput && pipe != null ? pipe.flux() : Flux.empty();
     }
 
     /** Pitfall 18: closing our end is not EOF for the container; CloseIO(stdin) after it is. */
     @Override
     public Mono<Void> writeStdin(Publisher<ByteBuffer> data) {
-        return Mono.defer(() -> stdin == null
-                ? Mono.error(Errors.failedPrecondition("process %s of %s has no stdin pipe", id(), shimName))
-                : stdin.write(data).then(closeIO()));
+        return Mono.defer(() -> {
+            Mono<Void> refused = refuseWhenGone();
+            if (refused != null) {
+                return refused;
+            }
+            return stdin == null
+                    ? Mono.error(Errors.failedPrecondition("process %s of %s has no stdin pipe", id(), shimName))
+                    : stdin.write(data).then(closeIO());
+        });
     }
 
     @Override
     public Mono<Void> closeStdin() {
-        return Mono.defer(() -> stdin == null ? Mono.empty() : stdin.close().then(closeIO()));
+        return Mono.defer(() -> {
+            Mono<Void> refused = refuseWhenGone();
+            if (refused != null) {
+                return refused;
+            }
+            return stdin == null ? Mono.empty() : stdin.close().then(closeIO());
+        });
     }
 
     private Mono<Void> closeIO() {
@@ -268,7 +368,8 @@ final class V2Process implements ShimProcess {
 
     /**
      * The init goes with its task: {@link V2Shim#delete} frees it. An exec: Delete with its exec id (NOT_FOUND is
-     * fine: the shim no longer knows it), then our FIFO ends are closed and the FIFOs removed.
+     * fine: the shim no longer knows it), then our FIFO ends are closed and the FIFOs removed. Once the shim is
+     * lost there is nobody to ask: only our side is freed.
      */
     @Override
     public Mono<Void> delete() {
@@ -278,9 +379,11 @@ final class V2Process implements ShimProcess {
         }
         return Mono.defer(() -> {
             abandonIfNeverStarted();
-            return client.delete(DeleteRequest.newBuilder().setId(taskId).setExecId(execId).build())
-                    .then()
-                    .onErrorResume(e -> Errors.is(e, ErrorKind.NOT_FOUND), e -> Mono.empty())
+            Mono<Void> delete = gone ? Mono.empty()
+                    : client.delete(DeleteRequest.newBuilder().setId(taskId).setExecId(execId).build())
+                            .then()
+                            .onErrorResume(e -> Errors.is(e, ErrorKind.NOT_FOUND), e -> Mono.empty());
+            return delete
                     .then(Mono.defer(this::closeStdio))
                     .then(Mono.defer(after));
         });

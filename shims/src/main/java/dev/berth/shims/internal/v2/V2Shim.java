@@ -24,10 +24,14 @@ import dev.berth.shims.internal.v2.proto.ResumeRequest;
 import dev.berth.shims.internal.v2.proto.ShutdownRequest;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,41 +43,102 @@ import reactor.core.publisher.Sinks;
 /**
  * One task under its own {@code containerd-shim-runc-v2} daemon: the ttrpc connection, the bundle and the init
  * process, and its execs.
+ *
+ * <p>The connection ends one of three ways, whichever is first: our own {@link #delete()} (Delete, Shutdown), our
+ * {@link #detach()}, or a drop we did not cause, which is the loss of the shim: then {@link DeadShimCleanup} runs
+ * (the binary's {@code delete} action, the socket, the bundle), every exit not yet known completes UNKNOWN and
+ * {@link #lost()} completes. After a loss, {@link #delete()} completes once that cleanup is done and every other
+ * command fails with NOT_FOUND (the task is gone, as containerd reports it then); after a detach they fail with
+ * FAILED_PRECONDITION.
  */
 final class V2Shim implements Shim {
     private static final Logger log = LoggerFactory.getLogger(V2Shim.class);
 
+    /** How the connection ended, set once by whoever ends it first. */
+    private enum End {
+        /** Our delete sent Shutdown. */
+        SHUTDOWN,
+        /** Let go on purpose. */
+        DETACHED,
+        /** Dropped by the other side (the daemon died). */
+        LOST
+    }
+
     private final V2ShimManager manager;
     private final Bundle bundle;
+    private final ShimStart shimStart;
+    private final Path socket;
     private final TtrpcClient ttrpc;
     private final ShimTaskClient client;
     private final int shimPid;
     private final Disposable logDrain;
     private final V2Process init;
     private final AtomicBoolean deleting = new AtomicBoolean();
+    private final AtomicReference<@Nullable End> end = new AtomicReference<>();
+    /** Completes our stdio readers' drain once detached or lost (they follow the exit otherwise). */
+    private final Sinks.Empty<Void> released;
+    private final Sinks.Empty<Void> lost = Sinks.empty();
+    private final Disposable connectionWatch;
     /** Execs by id, from a successful Exec until their delete (or the task's). */
     private final Map<String, V2Process> execs = new ConcurrentHashMap<>();
 
     /** The type URL containerd gives an exec's spec (spec §4.1; the shim reads only the value). */
     static final String PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 
-    V2Shim(V2ShimManager manager, Bundle bundle, TtrpcClient ttrpc, ShimTaskClient client, int shimPid,
-            Disposable logDrain, TaskSpec spec, Sinks.One<ExitStatus> exit, OutputPipe stdout, OutputPipe stderr,
+    V2Shim(V2ShimManager manager, Bundle bundle, ShimStart shimStart, Path socket, TtrpcClient ttrpc,
+            ShimTaskClient client, int shimPid, Disposable logDrain, TaskSpec spec, Sinks.One<ExitStatus> exit,
+            Sinks.Empty<Void> released, @Nullable OutputPipe stdout, @Nullable OutputPipe stderr,
             IoLoop.@Nullable InputPipe stdin) {
+        this(manager, bundle, shimStart, socket, ttrpc, client, shimPid, logDrain, spec, exit, released, stdout,
+                stderr, stdin, 0);
+    }
+
+    /**
+     * A task found again by a restore: {@code restoredPid}, when not 0, is the pid of an init the shim reports as
+     * started (running, paused or stopped), so that its Wait, sent now, decides its exit as for a started one.
+     */
+    V2Shim(V2ShimManager manager, Bundle bundle, ShimStart shimStart, Path socket, TtrpcClient ttrpc,
+            ShimTaskClient client, int shimPid, Disposable logDrain, TaskSpec spec, Sinks.One<ExitStatus> exit,
+            Sinks.Empty<Void> released, @Nullable OutputPipe stdout, @Nullable OutputPipe stderr,
+            IoLoop.@Nullable InputPipe stdin, int restoredPid) {
         this.manager = manager;
         this.bundle = bundle;
+        this.shimStart = shimStart;
+        this.socket = socket;
+        this.released = released;
         this.ttrpc = ttrpc;
         this.client = client;
         this.shimPid = shimPid;
         this.logDrain = logDrain;
         this.init = new V2Process(name(), spec.id(), client, manager.schedulers(), exit, spec.process().stdio(),
                 stdout, stderr, stdin);
+        if (restoredPid > 0) {
+            init.restoredAsStarted(restoredPid);
+        }
         // Wait right after Create (spec §7.4): its reply is the exit, whenever it comes.
         init.watchExit();
+        // Pending calls (the Waits) have failed by the time this fires; whoever set End first decides.
+        this.connectionWatch = ttrpc.onClose().subscribe(null,
+                e -> log.warn("[{}] watching the connection failed", name(), e), this::connectionGone);
     }
 
     String name() {
         return bundle.namespace() + "/" + bundle.id();
+    }
+
+    /** The daemon's pid, from Connect. */
+    int shimPid() {
+        return shimPid;
+    }
+
+    /** The task's bundle. */
+    Bundle bundle() {
+        return bundle;
+    }
+
+    /** Runs the binary's actions for this task. */
+    ShimStart shimStart() {
+        return shimStart;
     }
 
     @Override
@@ -87,19 +152,21 @@ final class V2Shim implements Shim {
      * defaults with the spec's args, env, a default PATH, cwd {@code /} unless given, uid 0, no terminal), then the
      * Wait whose reply is the exit. Every step is undone if a later one fails.
      *
-     * @return a cold Mono of the created exec. INVALID_ARGUMENT for a bad spec or exec id, NOT_IMPLEMENTED for
-     *     output to a file, ALREADY_EXISTS for an exec id in use (or the task id, whose FIFOs the init has),
-     *     FAILED_PRECONDITION once the task is being deleted.
+     * <p>An output to a file is created first and handed to the shim, which opens it at the exec's Start; no reader
+     * of ours is opened on that stream's FIFO.
+     *
+     * @return a cold Mono of the created exec. INVALID_ARGUMENT for a bad spec or exec id (or an output path that
+     *     is not a regular file), ALREADY_EXISTS for an exec id in use (or the task id, whose FIFOs the init has),
+     *     FAILED_PRECONDITION once the task is being deleted or was detached, NOT_FOUND once the shim is lost.
      */
     @Override
     public Mono<ShimProcess> exec(String execId, ProcessSpec spec) {
         return Mono.defer(() -> {
             spec.validate();
             Stdio stdio = spec.stdio();
-            if (stdio.stdout() instanceof Stdio.FileOutput || stdio.stderr() instanceof Stdio.FileOutput) {
-                return Mono.error(Errors.notImplemented(
-                        "exec %s: output to a file is not implemented by the %s runtime yet", execId,
-                        V2ShimManager.RUNTIME));
+            Mono<ShimProcess> refused = refuseWhenEnded();
+            if (refused != null) {
+                return refused;
             }
             if (deleting.get()) {
                 return Mono.error(Errors.failedPrecondition("task %s is being deleted", name()));
@@ -119,14 +186,22 @@ final class V2Shim implements Shim {
     private Mono<ShimProcess> createExec(String execId, Stdio stdio, String json, Undo undo) {
         boolean stdinPipe = stdio.stdin() instanceof Stdio.PipeInput;
         Sinks.One<ExitStatus> exit = Sinks.one();
-        return manager.bundles().createFifos(bundle, execId, stdinPipe)
+        Mono<Object> exitedOrReleased = Mono.firstWithSignal(exit.asMono(), released.asMono());
+        return OutputFiles.prepare(stdio, manager.schedulers())
+                .then(manager.bundles().createFifos(bundle, execId, stdinPipe))
                 .flatMap(fifos -> {
                     undo.push("remove the FIFOs", () -> manager.bundles().removeFifos(fifos));
                     return Mono.fromCallable(() -> {
-                        OutputPipe out = manager.openFifoReader(fifos.stdout(), exit.asMono());
-                        undo.push("close stdout", out::close);
-                        OutputPipe err = manager.openFifoReader(fifos.stderr(), exit.asMono());
-                        undo.push("close stderr", err::close);
+                        OutputPipe out = null;
+                        if (!OutputFiles.isFile(stdio.stdout())) {
+                            out = manager.openFifoReader(fifos.stdout(), exitedOrReleased);
+                            undo.push("close stdout", out::close);
+                        }
+                        OutputPipe err = null;
+                        if (!OutputFiles.isFile(stdio.stderr())) {
+                            err = manager.openFifoReader(fifos.stderr(), exitedOrReleased);
+                            undo.push("close stderr", err::close);
+                        }
                         IoLoop.InputPipe in = null;
                         if (fifos.stdin() != null) {
                             in = manager.openExecStdin(fifos.stdin());
@@ -138,17 +213,18 @@ final class V2Shim implements Shim {
                                         .then(manager.bundles().removeFifos(fifos)),
                                 client, manager.schedulers(), exit, stdio, out, err, in);
                     }).subscribeOn(manager.schedulers().syscalls())
-                            .flatMap(process -> addExec(execId, fifos, json, process, undo));
+                            .flatMap(process -> addExec(execId, fifos, stdio, json, process, undo));
                 });
     }
 
-    private Mono<ShimProcess> addExec(String execId, StdioFifos fifos, String json, V2Process process, Undo undo) {
+    private Mono<ShimProcess> addExec(String execId, StdioFifos fifos, Stdio stdio, String json, V2Process process,
+            Undo undo) {
         ExecProcessRequest.Builder request = ExecProcessRequest.newBuilder()
                 .setId(bundle.id())
                 .setExecId(execId)
                 .setTerminal(false)
-                .setStdout(fifos.stdout().toString())
-                .setStderr(fifos.stderr().toString())
+                .setStdout(OutputFiles.target(stdio.stdout(), fifos.stdout()))
+                .setStderr(OutputFiles.target(stdio.stderr(), fifos.stderr()))
                 .setSpec(Any.newBuilder().setTypeUrl(PROCESS_TYPE_URL).setValue(ByteString.copyFromUtf8(json)));
         if (fifos.stdin() != null) {
             request.setStdin(fifos.stdin().toString());
@@ -166,24 +242,47 @@ final class V2Shim implements Shim {
 
     @Override
     public Mono<Void> killAll(Signal signal) {
-        return client.kill(KillRequest.newBuilder().setId(bundle.id()).setSignal(signal.number()).setAll(true)
-                .build());
+        return unlessEnded(() -> client.kill(KillRequest.newBuilder().setId(bundle.id()).setSignal(signal.number())
+                .setAll(true).build()));
     }
 
     @Override
     public Mono<Void> pause() {
-        return client.pause(PauseRequest.newBuilder().setId(bundle.id()).build());
+        return unlessEnded(() -> client.pause(PauseRequest.newBuilder().setId(bundle.id()).build()));
     }
 
     @Override
     public Mono<Void> resume() {
-        return client.resume(ResumeRequest.newBuilder().setId(bundle.id()).build());
+        return unlessEnded(() -> client.resume(ResumeRequest.newBuilder().setId(bundle.id()).build()));
+    }
+
+    private Mono<Void> unlessEnded(java.util.function.Supplier<Mono<Void>> call) {
+        return Mono.defer(() -> {
+            Mono<Void> refused = refuseWhenEnded();
+            return refused != null ? refused : call.get();
+        });
+    }
+
+    /** NOT_FOUND once lost, FAILED_PRECONDITION once detached; {@code null} while the connection is ours. */
+    private <T> @Nullable Mono<T> refuseWhenEnded() {
+        End how = end.get();
+        if (how == End.LOST) {
+            return Mono.error(Errors.notFound("task %s is gone: its shim died", name()));
+        }
+        if (how == End.DETACHED) {
+            return Mono.error(Errors.failedPrecondition("task %s was detached", name()));
+        }
+        return null;
     }
 
     /** The task's pids, the init first; a started exec's pid carries its exec id. Commands are not decoded. */
     @Override
     public Flux<ProcessInfo> pids() {
-        return client.pids(PidsRequest.newBuilder().setId(bundle.id()).build())
+        return Mono.defer(() -> {
+                    Mono<dev.berth.shims.internal.v2.proto.PidsResponse> refused = refuseWhenEnded();
+                    return refused != null ? refused
+                            : client.pids(PidsRequest.newBuilder().setId(bundle.id()).build());
+                })
                 .flatMapMany(r -> {
                     int initPid = init.pid();
                     Map<Integer, String> execIds = new java.util.HashMap<>();
@@ -200,12 +299,22 @@ final class V2Shim implements Shim {
 
     /**
      * Delete, Shutdown, close the connection, wait for the daemon to be gone (a pidfd on Connect's shim pid, SIGKILL
-     * after a timeout), close our stdio ends and the log FIFO, remove the bundle. A never-started init's exit
-     * completes empty first. A Delete the shim refuses (the init still runs) fails typed and changes nothing.
+     * after a timeout), close our stdio ends and the log FIFO, remove the bundle (and the socket, should the daemon
+     * have died without removing it). A never-started init's exit completes empty first. A Delete the shim refuses
+     * (the init still runs) fails typed and changes nothing. Runs no {@code delete} action. Once the shim is lost
+     * (before or during this delete), completes when the loss's cleanup is done; after a detach, fails with
+     * FAILED_PRECONDITION.
      */
     @Override
     public Mono<Void> delete() {
         return Mono.defer(() -> {
+            End how = end.get();
+            if (how == End.LOST) {
+                return lost.asMono();
+            }
+            if (how == End.DETACHED) {
+                return Mono.error(Errors.failedPrecondition("task %s was detached", name()));
+            }
             if (!deleting.compareAndSet(false, true)) {
                 return Mono.error(Errors.failedPrecondition("task %s is being deleted", name()));
             }
@@ -215,11 +324,19 @@ final class V2Shim implements Shim {
                     .doOnError(e -> deleting.set(false));
             return Mono.fromRunnable(init::abandonIfNeverStarted)
                     .then(deleteTask)
-                    .then(Mono.defer(this::release));
+                    .then(Mono.defer(this::release))
+                    // The shim died under us: its loss, not this error, ends the task.
+                    .onErrorResume(e -> Errors.is(e, ErrorKind.UNAVAILABLE), e -> ttrpc.onClose()
+                            .then(Mono.defer(() -> end.get() == End.LOST ? lost.asMono() : Mono.error(e))));
         });
     }
 
     private Mono<Void> release() {
+        if (!end.compareAndSet(null, End.SHUTDOWN)) {
+            // Lost between Delete and now (a detach waits for no delete): the loss cleans up.
+            return end.get() == End.LOST ? lost.asMono()
+                    : Mono.error(Errors.failedPrecondition("task %s was detached", name()));
+        }
         return client.shutdown(ShutdownRequest.newBuilder().setId(bundle.id()).build())
                 .onErrorResume(e -> {
                     log.warn("[{}] shim shutdown failed; waiting for it anyway", name(), e);
@@ -227,13 +344,97 @@ final class V2Shim implements Shim {
                 })
                 .then(ttrpc.close())
                 .then(manager.awaitShimExit(shimPid, name()))
+                .then(Mono.fromRunnable(() -> {
+                    Instant at = now();
+                    init.settle(at);
+                    execs.values().forEach(e -> e.settle(at));
+                }))
                 .then(init.closeStdio())
                 .then(Flux.fromIterable(execs.values())
                         .concatMap(e -> Mono.fromRunnable(e::abandonIfNeverStarted).then(e.closeStdio()))
                         .then(Mono.fromRunnable(execs::clear)))
                 .then(Mono.fromRunnable(logDrain::dispose))
-                .then(manager.bundles().remove(bundle))
+                .then(manager.deadShims().remove(bundle, socket))
                 .then(Mono.<Void>fromRunnable(() -> manager.released(bundle)))
                 .doOnSuccess(v -> log.debug("[{}] deleted, shim pid {} gone", name(), shimPid));
+    }
+
+    /**
+     * Hot and cached: completes once the shim died without our delete or detach and its cleanup is done (see the
+     * class comment). Never fails: a cleanup step that fails is logged at WARN and the loss still completes.
+     */
+    @Override
+    public Mono<Void> lost() {
+        return lost.asMono();
+    }
+
+    /**
+     * Closes the connection without Shutdown, then our FIFO ends (a subscribed output drains for the drain timeout,
+     * then closes) and the log drain. The bundle, the FIFOs, the daemon and the container stay; no exit completes
+     * from this object any more and {@link #lost()} never completes.
+     *
+     * @return a cold Mono completing once released. FAILED_PRECONDITION while or after the task is deleted, or if
+     *     already detached; NOT_FOUND once the shim is lost.
+     */
+    @Override
+    public Mono<Void> detach() {
+        return Mono.defer(() -> {
+            if (deleting.get() || !end.compareAndSet(null, End.DETACHED)) {
+                Mono<Void> refused = refuseWhenEnded();
+                return refused != null ? refused
+                        : Mono.error(Errors.failedPrecondition("task %s is being deleted", name()));
+            }
+            // Marked first, so the drop that follows is not a loss and no pending Wait decides an exit.
+            init.detach();
+            execs.values().forEach(V2Process::detach);
+            connectionWatch.dispose();
+            released.tryEmitEmpty();
+            return ttrpc.close()
+                    .then(closeOurEnds())
+                    .doOnSuccess(v -> {
+                        manager.released(bundle);
+                        log.debug("[{}] detached from shim pid {}", name(), shimPid);
+                    });
+        });
+    }
+
+    private Mono<Void> closeOurEnds() {
+        return init.closeStdio()
+                .then(Flux.fromIterable(execs.values()).concatMap(V2Process::closeStdio).then())
+                .then(Mono.fromRunnable(logDrain::dispose));
+    }
+
+    /** The connection is gone: a loss unless our delete or detach ended it. */
+    private void connectionGone() {
+        if (!end.compareAndSet(null, End.LOST)) {
+            return;
+        }
+        log.warn("[{}] connection to shim pid {} dropped without Shutdown: cleaning up after it", name(), shimPid);
+        released.tryEmitEmpty();
+        // An owned boundary: the cleanup completes lost(), which the owner follows; it never fails.
+        cleanUpAfterLoss().subscribe(null, e -> {
+            log.warn("[{}] cleanup after the shim's loss failed", name(), e);
+            lost.tryEmitEmpty();
+        });
+    }
+
+    /** The cleanup, then the exits not yet known as UNKNOWN, then the loss. */
+    private Mono<Void> cleanUpAfterLoss() {
+        return manager.deadShims().afterLoss(bundle, shimStart, socket, shimPid, closeOurEnds())
+                .then(Mono.fromRunnable(() -> {
+                    Instant at = now();
+                    init.lost(at);
+                    execs.values().forEach(e -> e.lost(at));
+                    manager.released(bundle);
+                    Sinks.EmitResult result = lost.tryEmitEmpty();
+                    if (result.isFailure()) {
+                        log.warn("[{}] loss not emitted: {}", name(), result);
+                    }
+                    log.debug("[{}] cleaned up after the loss of shim pid {}", name(), shimPid);
+                }));
+    }
+
+    private Instant now() {
+        return Instant.ofEpochMilli(manager.schedulers().timer().now(TimeUnit.MILLISECONDS));
     }
 }

@@ -13,6 +13,7 @@ import dev.berth.events.EventsSocket;
 import dev.berth.io.IoLoop;
 import dev.berth.io.OutputPipe;
 import dev.berth.shims.Shim;
+import dev.berth.shims.RestoredShim;
 import dev.berth.shims.ShimManager;
 import dev.berth.shims.internal.v2.proto.ConnectRequest;
 import dev.berth.shims.internal.v2.proto.CreateTaskRequest;
@@ -29,6 +30,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
@@ -54,6 +56,7 @@ final class V2ShimManager implements ShimManager {
     private final IoLoop loop;
     private final Bundles bundles;
     private final RuntimeBinaries binaries;
+    private final DeadShimCleanup deadShims;
     private final AtomicReference<@Nullable Mono<EventsSocket>> events = new AtomicReference<>();
     /** Held from the events socket's bind until close: one owner of the state at a time. */
     private final AtomicReference<@Nullable StateLock> lock = new AtomicReference<>();
@@ -71,6 +74,7 @@ final class V2ShimManager implements ShimManager {
         this.loop = loop;
         this.bundles = new Bundles(state, sys, schedulers);
         this.binaries = RuntimeBinaries.fromEnvironment(schedulers);
+        this.deadShims = new DeadShimCleanup(bundles, schedulers, this::awaitShimExit);
     }
 
     static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
@@ -91,16 +95,12 @@ final class V2ShimManager implements ShimManager {
     /**
      * Creates the task's shim and its created (not started) init, in the order of spec §3, §7.2 and §8: bundle,
      * stdio FIFOs, log FIFO reader, {@code start}, ttrpc connection, Connect, stdio readers, Create, stdin writer,
-     * Wait. Each step that succeeded is undone, in reverse, if a later one fails or the create is cancelled.
+     * Wait. Each step that succeeded is undone, in reverse, if a later one fails or the create is cancelled. An
+     * output to a file is created first (see {@link OutputFiles}) and handed to the shim instead of its FIFO.
      */
     @Override
     public Mono<Shim> create(String namespace, TaskSpec spec) {
         return Mono.defer(() -> {
-            Stdio stdio = spec.process().stdio();
-            if (stdio.stdout() instanceof Stdio.FileOutput || stdio.stderr() instanceof Stdio.FileOutput) {
-                return Mono.error(Errors.notImplemented(
-                        "task %s: output to a file is not implemented by the %s runtime yet", spec.id(), RUNTIME));
-            }
             Undo undo = new Undo(namespace + "/" + spec.id(), schedulers);
             Attempt attempt = new Attempt(namespace, spec, undo);
             return attempt.run()
@@ -128,6 +128,8 @@ final class V2ShimManager implements ShimManager {
         IoLoop.@Nullable InputPipe stdin;
         /** Registered before Create, so the stdio readers' drain timeout can follow it. */
         final Sinks.One<ExitStatus> exit = Sinks.one();
+        /** Completes when the shim is detached or lost: the readers then drain and close without an exit. */
+        final Sinks.Empty<Void> released = Sinks.empty();
 
         Attempt(String namespace, TaskSpec spec, Undo undo) {
             this.namespace = namespace;
@@ -138,6 +140,7 @@ final class V2ShimManager implements ShimManager {
 
         Mono<Shim> run() {
             return binaries.resolve(RUNTIME)
+                    .flatMap(binary -> OutputFiles.prepare(spec.process().stdio(), schedulers).thenReturn(binary))
                     .flatMap(binary -> eventsSocket().thenReturn(binary))
                     .flatMap(binary -> bundles.create(namespace, spec).map(b -> {
                         bundle = b;
@@ -168,8 +171,8 @@ final class V2ShimManager implements ShimManager {
                     .then(Mono.defer(this::createTask))
                     .then(Mono.defer(this::openStdin))
                     .then(Mono.fromSupplier(() -> {
-                        V2Shim shim = new V2Shim(V2ShimManager.this, bundle, ttrpc, client, shimPid, logDrain,
-                                spec, exit, stdout, stderr, stdin);
+                        V2Shim shim = new V2Shim(V2ShimManager.this, bundle, shimStart, Path.of(address), ttrpc,
+                                client, shimPid, logDrain, spec, exit, released, stdout, stderr, stdin);
                         undo.commit();
                         held(bundle);
                         log.debug("[{}/{}] created under shim pid {}", namespace, spec.id(), shimPid);
@@ -179,25 +182,24 @@ final class V2ShimManager implements ShimManager {
 
         /** Pitfall 2: the shim logs into the bundle's FIFO and stalls if nobody reads it. */
         void drainLog(int fd) {
-            OutputPipe pipe = loop.output(fd, Mono.never(), drainTimeout, schedulers.timer());
-            String who = namespace + "/" + spec.id();
-            logDrain = pipe.flux().subscribe(
-                    b -> log.debug("[{}] shim log: {}", who, StandardCharsets.UTF_8.decode(b).toString().strip()),
-                    e -> log.warn("[{}] shim log drain failed", who, e));
+            logDrain = drainShimLog(fd, namespace + "/" + spec.id());
             Disposable d = logDrain;
             undo.push("close the log FIFO", () -> Mono.fromRunnable(d::dispose));
         }
 
         /** Spec §7.2: both read ends open before Create, or the shim's blocking write-open holds Create up. */
         Mono<Void> openOutputs() {
+            Stdio stdio = spec.process().stdio();
             return Mono.fromRunnable(() -> {
-                stdout = openFifoReader(fifos.stdout());
-                stderr = openFifoReader(fifos.stderr());
+                // An output to a file is the shim's to write: no reader, and its FIFO stays unused.
+                stdout = OutputFiles.isFile(stdio.stdout()) ? null : openFifoReader(fifos.stdout());
+                stderr = OutputFiles.isFile(stdio.stderr()) ? null : openFifoReader(fifos.stderr());
             }).subscribeOn(schedulers.syscalls()).then();
         }
 
         private OutputPipe openFifoReader(Path fifo) {
-            OutputPipe pipe = V2ShimManager.this.openFifoReader(fifo, exit.asMono());
+            OutputPipe pipe = V2ShimManager.this.openFifoReader(fifo,
+                    Mono.firstWithSignal(exit.asMono(), released.asMono()));
             undo.push("close " + fifo.getFileName(), pipe::close);
             return pipe;
         }
@@ -207,8 +209,8 @@ final class V2ShimManager implements ShimManager {
                     .setId(spec.id())
                     .setBundle(bundle.path().toString())
                     .setTerminal(false)
-                    .setStdout(fifos.stdout().toString())
-                    .setStderr(fifos.stderr().toString());
+                    .setStdout(OutputFiles.target(spec.process().stdio().stdout(), fifos.stdout()))
+                    .setStderr(OutputFiles.target(spec.process().stdio().stderr(), fifos.stderr()));
             if (fifos.stdin() != null) {
                 request.setStdin(fifos.stdin().toString());
             }
@@ -246,6 +248,17 @@ final class V2ShimManager implements ShimManager {
                     }).subscribeOn(schedulers.syscalls()))
                     .then();
         }
+    }
+
+    /**
+     * Drains a shim's {@code log} FIFO (our descriptor {@code fd}) into Berth's log at DEBUG, for as long as the
+     * returned Disposable is not disposed (pitfall 2: the shim stalls if nobody reads it).
+     */
+    Disposable drainShimLog(int fd, String who) {
+        OutputPipe pipe = loop.output(fd, Mono.never(), drainTimeout, schedulers.timer());
+        return pipe.flux().subscribe(
+                b -> log.debug("[{}] shim log: {}", who, StandardCharsets.UTF_8.decode(b).toString().strip()),
+                e -> log.warn("[{}] shim log drain failed", who, e));
     }
 
     /**
@@ -329,8 +342,7 @@ final class V2ShimManager implements ShimManager {
             if (bound != null) {
                 return bound;
             }
-            Mono<EventsSocket> attempt = Mono.fromRunnable(() -> lock.set(StateLock.acquire(state)))
-                    .subscribeOn(schedulers.syscalls())
+            Mono<EventsSocket> attempt = lockState()
                     .then(EventsSocket.bind(eventsPath, exchange, schedulers, forwarded::accept))
                     .doOnError(e -> {
                         events.set(null);
@@ -352,6 +364,17 @@ final class V2ShimManager implements ShimManager {
                     .then(ownsExchange ? exchange.close() : Mono.empty())
                     .then(loop.close());
         });
+    }
+
+    /** Takes the state directory's lock unless this manager holds it already. On {@code syscalls()}. */
+    private Mono<Void> lockState() {
+        return Mono.<Void>fromRunnable(() -> {
+            synchronized (lock) {
+                if (lock.get() == null) {
+                    lock.set(StateLock.acquire(state));
+                }
+            }
+        }).subscribeOn(schedulers.syscalls());
     }
 
     private void releaseLock() {
@@ -379,12 +402,48 @@ final class V2ShimManager implements ShimManager {
         }
     }
 
+    /**
+     * Takes the state directory (its lock and the events socket, so shims that were forwarding to a dead owner
+     * reach us), then adopts every bundle found under it (see {@link Restorer} and {@link Adopter}). The shim binary
+     * is resolved only if there is something to adopt.
+     */
+    @Override
+    public Flux<RestoredShim> restore() {
+        return Flux.defer(() -> {
+            Mono<ShimStart> shimStart = binaries.resolve(RUNTIME)
+                    .map(binary -> new ShimStart(ShimStart.Config.of(binary, state, eventsPath.toString(),
+                            binaries.shimPath()), schedulers))
+                    .cache();
+            Adopter adopter = new Adopter(this, shimStart);
+            Restorer restorer = new Restorer(state, schedulers);
+            // The bundles are held before the socket is bound: an event a shim has been retrying since its owner
+            // died (its exit, say) arrives as soon as we listen, and the task manager publishes that one itself.
+            return lockState()
+                    .then(Mono.fromCallable(restorer::bundles).subscribeOn(schedulers.syscalls()))
+                    .doOnNext(found -> found.forEach(this::held))
+                    .flatMapMany(found -> eventsSocket()
+                            .doOnError(e -> found.forEach(this::released))
+                            .thenMany(Flux.fromIterable(found)))
+                    .concatMap(restorer::examine)
+                    .concatMap(adopter::adopt);
+        });
+    }
+
+    Syscalls syscalls() {
+        return sys;
+    }
+
     IoLoop loop() {
         return loop;
     }
 
     Bundles bundles() {
         return bundles;
+    }
+
+    /** The cleanup after a dead shim, shared by every task of this manager (and by a restore). */
+    DeadShimCleanup deadShims() {
+        return deadShims;
     }
 
     RuntimeSchedulers schedulers() {
