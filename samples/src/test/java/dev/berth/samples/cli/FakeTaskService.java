@@ -17,8 +17,8 @@ import reactor.core.publisher.Mono;
 /**
  * An in-memory {@link TaskManager} whose tasks do only what the test scripts: they exit, print or react to
  * signals and stdin when the test says so. Every call records the namespace it saw in the Reactor Context.
- * {@link #restore()} records "restore" and emits nothing unless {@link #restoreFailure} is set: the tasks a test
- * puts in {@link #tasks} before are the ones "left by a previous owner".
+ * {@link #restore()} records "restore" and emits the tasks the test put in {@link #tasks} before, the ones "left by
+ * a previous owner", unless {@link #restoreFailure} is set.
  */
 final class FakeTaskService implements TaskManager {
     /** "create default", "start builds", ...: each call with the namespace of its Context. */
@@ -89,7 +89,7 @@ final class FakeTaskService implements TaskManager {
             // Whether someone already listens: events published by a restore reach only earlier subscribers.
             calls.add(events.currentSubscriberCount() > 0 ? "restore(subscribed)" : "restore");
             RuntimeException failure = restoreFailure;
-            return failure != null ? Flux.error(failure) : Flux.empty();
+            return failure != null ? Flux.error(failure) : Flux.fromIterable(tasks).map(Task.class::cast);
         });
     }
 
