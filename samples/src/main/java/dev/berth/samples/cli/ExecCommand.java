@@ -18,7 +18,8 @@ import picocli.CommandLine.ParentCommand;
         description = {
             "Runs a command in a running task and exits with its exit code.",
             "",
-            "Runs CMD in the running task ID as the exec EID; the exec is deleted when it ends. Its output is copied to this command's stdout and stderr; Ctrl-C and "
+            "Runs CMD in the running task ID as the exec EID; the exec is deleted when it ends. Its output is "
+                    + "copied to this command's stdout and stderr; Ctrl-C and "
                     + "SIGTERM are forwarded to it. In a container its environment is exactly the -e entries, plus "
                     + "a default PATH.",
             ""},

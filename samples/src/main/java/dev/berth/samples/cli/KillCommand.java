@@ -15,7 +15,8 @@ import picocli.CommandLine.ParentCommand;
 /** {@code berth kill}: sends a signal to a task's init process, or to all its processes. */
 @Command(name = "kill", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Sends a signal to a task.", "",
-            "Sends SIG to the task's init process (with --all, to every process of the task). Prints nothing; the task's exit shows in berth ps and berth events.", ""},
+            "Sends SIG to the task's init process (with --all, to every process of the task). Prints nothing; the "
+                    + "task's exit shows in berth ps and berth events.", ""},
         footerHeading = "%nExit status:%n",
         footer = {"  0        the signal was delivered",
             "  125      berth failed: unknown signal or task, the task does not run, a runtime error"})

@@ -159,8 +159,8 @@ final class Session implements AutoCloseable {
      */
     static BerthException explain(Throwable e, Path state, String what) {
         String hint = switch (Errors.kindOf(e)) {
-            case FAILED_PRECONDITION -> " (one berth process at a time owns the state directory: wait for the other "
-                    + "one to end, e.g. a running berth events or foreground container run, or use --state DIR)";
+            case FAILED_PRECONDITION -> " (one berth process at a time owns the state directory, e.g. a running "
+                    + "berth events or foreground container run)";
             case PERMISSION_DENIED -> " (containers need root)";
             default -> "";
         };

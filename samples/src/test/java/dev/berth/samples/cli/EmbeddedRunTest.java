@@ -25,7 +25,8 @@ class EmbeddedRunTest {
         // Over both local runtimes, as main does: an embedded run must not need the state directory, so it points
         // at one that cannot be created.
         return new BerthCli(state -> Berth.local(LocalConfig.of(Path.of("/proc/berth-no-such-state"))
-                        .withClosePolicy(ClosePolicy.DETACH)), new ByteArrayInputStream("piped\n".getBytes(StandardCharsets.UTF_8)),
+                        .withClosePolicy(ClosePolicy.DETACH)),
+                new ByteArrayInputStream("piped\n".getBytes(StandardCharsets.UTF_8)),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 Map.<String, String>of()::get, new FakeSignalTrap()).execute(args);
     }

@@ -74,7 +74,8 @@ class TaskCommandsTest {
         cli.service.restoreFailure = Errors.failedPrecondition("locked by pid 4711");
 
         assertThat(cli.berth("--state", "/tmp/h3-elsewhere", "ps")).isEqualTo(125);
-        assertThat(cli.oneBerthLine()).contains("in /tmp/h3-elsewhere: locked by pid 4711", "one berth process at a time");
+        assertThat(cli.oneBerthLine()).contains("in /tmp/h3-elsewhere: locked by pid 4711",
+                "one berth process at a time");
         assertThat(cli.out()).isEmpty();
         assertThat(cli.service.closed).isTrue();
     }
