@@ -26,8 +26,8 @@ import reactor.core.Disposable;
                     + "namespace==default,topic==\"/tasks/exit\". Events of every namespace are shown unless a "
                     + "filter says otherwise.",
             "",
-            "The containers left running by earlier commands are taken over first, so their events show, the "
-                    + "events their shims forward too (/tasks/exec-started, /tasks/oom, ...). This command owns the "
+            "The containers left running by earlier commands are taken over first, so their events show, and "
+                    + "those their shims forward beyond the lifecycle (/tasks/oom, ...). This command owns the "
                     + "state directory while it runs: other berth commands over containers fail until it ends. "
                     + "Embedded tasks live in the JVM of their own berth run, so their events show only there: use "
                     + "`berth run --events`.",
