@@ -10,6 +10,7 @@ import dev.berth.core.Namespaces;
 import dev.berth.core.Signal;
 import dev.berth.core.Task;
 import dev.berth.core.TaskSpec;
+import dev.berth.core.TaskStatus;
 import dev.berth.shims.RestoredShim;
 import dev.berth.shims.ShimManager;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /** {@link TaskManager} over the configured shim managers. */
 final class DefaultTaskManager implements TaskManager {
@@ -40,7 +42,15 @@ final class DefaultTaskManager implements TaskManager {
 
     private static final class Slot {
         volatile @Nullable ManagedTask task;
+        /** Completes when the create that reserved the slot is over, however it ended. */
+        final Sinks.Empty<Void> settled = Sinks.empty();
     }
+
+    /** How long a restore waits for the exit of a task the runtime found stopped. */
+    static final java.time.Duration RESTORED_EXIT_TIMEOUT = java.time.Duration.ofSeconds(10);
+
+    /** How long close waits for creates under way to finish (each has its own, shorter, timeouts). */
+    static final java.time.Duration CREATES_SETTLE_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     DefaultTaskManager(TaskManagerConfig config) {
         this.config = config;
@@ -84,7 +94,8 @@ final class DefaultTaskManager implements TaskManager {
                         return task;
                     })
                     .doOnError(e -> registry.remove(key, slot))
-                    .doOnCancel(() -> registry.remove(key, slot));
+                    .doOnCancel(() -> registry.remove(key, slot))
+                    .doFinally(signal -> slot.settled.tryEmitEmpty());
         });
     }
 
@@ -96,7 +107,20 @@ final class DefaultTaskManager implements TaskManager {
             }
             return Flux.fromIterable(runtimes.values())
                     .concatMap(ShimManager::restore)
-                    .concatMap(restored -> Mono.justOrEmpty(adopt(restored)));
+                    .concatMap(restored -> {
+                        Task task = adopt(restored);
+                        if (task == null || restored.status() != TaskStatus.STOPPED) {
+                            return Mono.justOrEmpty(task);
+                        }
+                        // Found stopped: handed out once its exit (the Wait's reply) is applied, so it reads STOPPED.
+                        return task.exit().timeout(RESTORED_EXIT_TIMEOUT, config.schedulers().timer())
+                                .onErrorResume(e -> {
+                                    log.warn("[{}/{}] restored stopped, but its exit did not come within {}",
+                                            restored.namespace(), task.id(), RESTORED_EXIT_TIMEOUT);
+                                    return Mono.empty();
+                                })
+                                .thenReturn(task);
+                    });
         });
     }
 
@@ -122,6 +146,7 @@ final class DefaultTaskManager implements TaskManager {
         ManagedTask task = new ManagedTask(restored.namespace(), spec, restored.shim(), events,
                 () -> registry.remove(key, slot), initial);
         slot.task = task;
+        slot.settled.tryEmitEmpty();
         log.info("[{}/{}] restored, {} (pid {})", key.namespace(), key.id(), restored.status(), restored.pid());
         task.watchExit();
         task.watchLost();
@@ -165,8 +190,21 @@ final class DefaultTaskManager implements TaskManager {
         });
     }
 
+    /**
+     * Waits for the creates under way (no new one is accepted), so that each one either becomes a task that is
+     * stopped below or has been undone while its runtime is still open; then stops or detaches every task, closes
+     * the runtimes and the exchange.
+     */
     private Mono<Void> shutdown() {
         return Flux.fromIterable(registry.values())
+                .flatMap(slot -> slot.settled.asMono())
+                .then()
+                .timeout(CREATES_SETTLE_TIMEOUT, config.schedulers().timer())
+                .onErrorResume(e -> {
+                    log.warn("creates still under way after {}: closing anyway", CREATES_SETTLE_TIMEOUT);
+                    return Mono.empty();
+                })
+                .thenMany(Flux.defer(() -> Flux.fromIterable(registry.values())))
                 .mapNotNull(slot -> slot.task)
                 .flatMap(this::stopOrDetach)
                 .then(Flux.fromIterable(runtimes.values()).concatMap(ShimManager::close).then())

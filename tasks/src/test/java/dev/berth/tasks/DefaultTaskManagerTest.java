@@ -129,4 +129,22 @@ class DefaultTaskManagerTest {
         assertThat(task.exit().block(WAIT).signal()).contains(dev.berth.core.Signal.KILL);
         assertThat(shims.live).isEmpty();
     }
+
+    @Test
+    void closeWaitsForACreateUnderWayAndThenStopsTheTaskItMade() {
+        reactor.core.publisher.Sinks.One<Shim> pending = reactor.core.publisher.Sinks.one();
+        shims.nextCreate(pending.asMono());
+        Mono<Task> create = tasks.create(TaskSpec.process("late", "sleep", "60")).cache();
+        create.subscribe();
+        PublisherProbe<Void> closing = PublisherProbe.of(tasks.close());
+        closing.mono().subscribe();
+        assertThat(closing.wasSubscribed()).isTrue();
+        FakeShims.FakeShim shim = shims.new FakeShim("late");
+        shims.live.add(shim);
+        pending.tryEmitValue(shim); // the create lands after close began
+        StepVerifier.create(create).expectNextCount(1).expectComplete().verify(WAIT);
+        StepVerifier.create(tasks.close()).expectComplete().verify(WAIT);
+        assertThat(shims.live).isEmpty(); // its task was deleted by close, not left behind
+        assertThat(shims.closed).isTrue();
+    }
 }

@@ -82,14 +82,27 @@ class RestoreAndLossTest {
         Mono<List<Envelope>> events = next(2);
 
         Task task = tasks.restore().single().block(WAIT);
+        assertThat(task.status().block(WAIT)).as("stopped as soon as handed out").isEqualTo(TaskStatus.STOPPED);
         assertThat(task.exit().block(WAIT)).isEqualTo(ExitStatus.exited(3, Instant.EPOCH));
-        assertThat(task.status().block(WAIT)).isEqualTo(TaskStatus.STOPPED);
         assertThat(task.delete().block(WAIT)).isEqualTo(ExitStatus.exited(3, Instant.EPOCH));
 
         List<Envelope> got = events.block(WAIT);
         assertThat(got).extracting(Envelope::topic).containsExactly(TaskTopics.EXIT, TaskTopics.DELETE);
         assertThat(EventTypes.unpack(got.get(0).event(), TaskExit.class).getExitStatus()).isEqualTo(3);
         assertThat(EventTypes.unpack(got.get(1).event(), TaskDelete.class).getExitStatus()).isEqualTo(3);
+    }
+
+    @Test
+    void aTaskFoundStoppedIsHandedOutOnlyOnceItsExitIsApplied() {
+        RestoredShim found = restorable("default", "batch", TaskStatus.STOPPED, 77);
+        shims.toRestore.add(found);
+        StepVerifier.create(tasks.restore())
+                .expectSubscription()
+                .expectNoEvent(Duration.ofMillis(100)) // the Wait's reply has not come yet
+                .then(() -> ((FakeShims.FakeShim) found.shim()).init.exitWith(ExitStatus.exited(4, Instant.EPOCH)))
+                .assertNext(task -> assertThat(task.status().block(WAIT)).isEqualTo(TaskStatus.STOPPED))
+                .expectComplete()
+                .verify(WAIT);
     }
 
     @Test

@@ -2,9 +2,7 @@ package dev.berth.samples.cli;
 
 import dev.berth.core.BerthException;
 import dev.berth.core.Envelope;
-import dev.berth.core.TaskService;
 import dev.berth.events.EventFilter;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +12,7 @@ import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 import reactor.core.Disposable;
 
 /** {@code berth events}: prints events as they happen, until interrupted. */
@@ -27,13 +26,20 @@ import reactor.core.Disposable;
                     + "namespace==default,topic==\"/tasks/exit\". Events of every namespace are shown unless a "
                     + "filter says otherwise.",
             "",
-            "The embedded runtime lives in the JVM that runs the tasks, so this command sees the events of its own "
-                    + "JVM only; use `berth run --events` to watch a task's lifecycle.",
+            "The containers left running by earlier commands are taken over first, so their events show, and "
+                    + "those their shims forward beyond the lifecycle (/tasks/oom, ...). This command owns the "
+                    + "state directory while it runs: other berth commands over containers fail until it ends. "
+                    + "Embedded tasks live in the JVM of their own berth run, so their events show only there: use "
+                    + "`berth run --events`.",
             ""},
         footerHeading = "%nExit status:%n",
-        footer = {"  0        the event stream ended", "  125      a bad filter or a runtime error"})
+        footer = {"  0        the event stream ended", "  125      a bad filter, the state directory owned by another "
+                + "berth process, or a runtime error"})
 final class EventsCommand implements Callable<Integer> {
     private final BerthCli cli;
+
+    @ParentCommand
+    @Nullable TopCommand parent;
 
     @Option(names = "--json", description = "Print one JSON object per line.")
     boolean json;
@@ -54,25 +60,30 @@ final class EventsCommand implements Callable<Integer> {
             cli.report(e.getMessage());
             return ExitCodes.BERTH_ERROR;
         }
-        TaskService service;
+        Session session;
         try {
-            service = cli.services.get();
-        } catch (RuntimeException e) {
-            cli.report(String.valueOf(e.getMessage()));
+            session = Session.open(cli, parent);
+        } catch (BerthException e) {
+            cli.report(e.getMessage());
             return ExitCodes.BERTH_ERROR;
         }
         CompletableFuture<@Nullable Void> done = new CompletableFuture<>();
-        Disposable subscription = service.events().subscribe(entries)
+        // Subscribed before the restore: the exits of containers that ended while nobody owned them are published
+        // by it, and would be missed otherwise.
+        Disposable subscription = session.service.events().subscribe(entries)
                 .subscribe(this::print, done::completeExceptionally, () -> done.complete(null));
-        try (SignalTrap.Registration trap = cli.signals.trap(signal -> done.complete(null))) {
+        try (session; SignalTrap.Registration trap = cli.signals.trap(signal -> done.complete(null))) {
+            session.restore();
             done.join();
             return 0;
+        } catch (BerthException e) {
+            cli.report(e.getMessage());
+            return ExitCodes.BERTH_ERROR;
         } catch (CompletionException e) {
-            cli.report(String.valueOf(e.getCause().getMessage()));
+            cli.report(Messages.of(e.getCause()));
             return ExitCodes.BERTH_ERROR;
         } finally {
             subscription.dispose();
-            service.close().block(Duration.ofSeconds(30));
         }
     }
 

@@ -10,6 +10,8 @@ import dev.berth.core.Task;
 import dev.berth.core.TaskService;
 import dev.berth.core.TaskSpec;
 import dev.berth.events.TaskTopics;
+import dev.berth.tasks.TaskManager;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -33,7 +35,10 @@ import reactor.util.context.Context;
  * only a command line may do; everything the runtime emits is observed on boundedElastic or on this thread.
  *
  * <p>The task is always deleted and the service always closed, also when the JVM shuts down under us (a signal
- * that could not be trapped): the embedded runtime lives in this JVM, so a task must not outlive it.
+ * that could not be trapped): the embedded runtime lives in this JVM, so a task must not outlive it, and a
+ * foreground container is this command's too. A container run first takes over the containers left in the state
+ * directory, so that an id already in use is refused; an embedded run never does, so it needs neither root nor the
+ * state directory's lock.
  */
 final class TaskRun {
     private static final Logger log = LoggerFactory.getLogger(TaskRun.class);
@@ -43,6 +48,8 @@ final class TaskRun {
     private static final Duration EVENTS_TIMEOUT = Duration.ofSeconds(5);
 
     private final BerthCli cli;
+    private final Path state;
+    private final boolean restore;
     private final TaskSpec spec;
     private final boolean interactive;
     private final boolean showEvents;
@@ -57,8 +64,11 @@ final class TaskRun {
     private final AtomicBoolean cleanupStarted = new AtomicBoolean();
     private final CountDownLatch cleanupDone = new CountDownLatch(1);
 
-    TaskRun(BerthCli cli, String namespace, TaskSpec spec, boolean interactive, boolean showEvents) {
+    TaskRun(BerthCli cli, Path state, String namespace, TaskSpec spec, boolean interactive, boolean showEvents,
+            boolean restore) {
         this.cli = cli;
+        this.state = state;
+        this.restore = restore;
         this.spec = spec;
         this.interactive = interactive;
         this.showEvents = showEvents;
@@ -69,11 +79,11 @@ final class TaskRun {
     /** Runs the task to its end. @return the command's exit code */
     @SuppressWarnings("try") // the registrations only need closing
     int run() {
-        TaskService service;
+        TaskManager service;
         try {
-            service = cli.services.get();
+            service = cli.services.apply(state);
         } catch (RuntimeException e) {
-            cli.report(messageOf(e));
+            cli.report(messageOf(Session.explain(e, state, "cannot open the task service")));
             return ExitCodes.BERTH_ERROR;
         }
         try (SignalTrap.Registration hook = cli.signals.atShutdown(() -> cleanUp(service))) {
@@ -86,9 +96,17 @@ final class TaskRun {
     }
 
     @SuppressWarnings("try")
-    private int runOn(TaskService service) {
+    private int runOn(TaskManager service) {
         if (showEvents) {
             showEvents(service);
+        }
+        if (restore) {
+            try {
+                service.restore().then().block(Session.RESTORE_TIMEOUT);
+            } catch (RuntimeException e) {
+                cli.report(messageOf(Session.explain(e, state, "cannot take over the containers")));
+                return ExitCodes.BERTH_ERROR;
+            }
         }
         Task created;
         try {

@@ -1,6 +1,10 @@
 package dev.berth.samples.cli;
 
+import dev.berth.LocalConfig;
+import dev.berth.core.Errors;
 import dev.berth.core.Namespaces;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -11,7 +15,13 @@ import picocli.CommandLine.Spec;
 /** {@code berth} itself: the options every command shares. Alone, it prints its usage. */
 @Command(name = "berth", mixinStandardHelpOptions = true,
         description = "Runs tasks on Berth, a reactive container and task runtime.",
-        footer = {"", "Each task runs in this JVM (the embedded runtime) and ends with the command."})
+        footer = {"",
+            "A task runs either in this JVM (the embedded runtime, the default: it ends with the command) or as a "
+                    + "container under containerd-shim-runc-v2 (run --runtime io.containerd.runc.v2, as root), which "
+                    + "can outlive the command: ps, kill, exec and rm act on those.",
+            "",
+            "The state directory has one owner at a time: a command that acts on containers (everything but a run "
+                    + "on the embedded runtime) fails while another berth process owns it."})
 final class TopCommand implements Callable<Integer> {
     private final BerthCli cli;
 
@@ -22,6 +32,11 @@ final class TopCommand implements Callable<Integer> {
             description = "Namespace of the tasks (default: $" + BerthCli.NAMESPACE_VARIABLE + ", else "
                     + Namespaces.DEFAULT + ").")
     @Nullable String namespace;
+
+    @Option(names = "--state", paramLabel = "DIR",
+            description = "State directory of the containers (default: $" + BerthCli.STATE_VARIABLE
+                    + ", else /run/berth for root).")
+    @Nullable String state;
 
     TopCommand(BerthCli cli) {
         this.cli = cli;
@@ -34,6 +49,26 @@ final class TopCommand implements Callable<Integer> {
         }
         String fromEnvironment = cli.environment.apply(BerthCli.NAMESPACE_VARIABLE);
         return fromEnvironment == null || fromEnvironment.isEmpty() ? Namespaces.DEFAULT : fromEnvironment;
+    }
+
+    /**
+     * The state directory: the option, else the environment variable, else {@link LocalConfig#defaultState()}.
+     *
+     * @throws dev.berth.core.BerthException INVALID_ARGUMENT for a path that is not one
+     */
+    Path state() {
+        String dir = state;
+        if (dir == null || dir.isEmpty()) {
+            dir = cli.environment.apply(BerthCli.STATE_VARIABLE);
+        }
+        if (dir == null || dir.isEmpty()) {
+            return LocalConfig.defaultState();
+        }
+        try {
+            return Path.of(dir).toAbsolutePath().normalize();
+        } catch (InvalidPathException e) {
+            throw Errors.invalidArgument("invalid state directory \"%s\": %s", dir, e.getReason());
+        }
     }
 
     @Override

@@ -36,12 +36,15 @@ class BerthCliTest {
     InputStream in = new ByteArrayInputStream(new byte[0]);
     PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
     Map<String, String> environment = Map.of();
+    boolean root = true;
 
     int berth(String... args) {
-        return new BerthCli(() -> {
+        return new BerthCli(state -> {
             servicesMade.incrementAndGet();
+            service.states.add(state);
             return service;
         }, in, outStream, new PrintStream(err, true, StandardCharsets.UTF_8), environment::get, signals)
+                .withRoot(root)
                 .execute(args);
     }
 
@@ -132,7 +135,7 @@ class BerthCliTest {
 
     @Test
     void aServiceThatCannotBeMadeExits125() {
-        int code = new BerthCli(() -> {
+        int code = new BerthCli(state -> {
             throw Errors.notImplemented("the embedded runtime needs Linux");
         }, in, outStream, new PrintStream(err, true, StandardCharsets.UTF_8), environment::get, signals)
                 .execute("run", "job", "--", "true");

@@ -3,10 +3,13 @@ package dev.berth.samples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.Berth;
+import dev.berth.LocalConfig;
+import dev.berth.tasks.ClosePolicy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,7 +22,11 @@ class EmbeddedRunTest {
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     int berth(String... args) {
-        return new BerthCli(Berth::embedded, new ByteArrayInputStream("piped\n".getBytes(StandardCharsets.UTF_8)),
+        // Over both local runtimes, as main does: an embedded run must not need the state directory, so it points
+        // at one that cannot be created.
+        return new BerthCli(state -> Berth.local(LocalConfig.of(Path.of("/proc/berth-no-such-state"))
+                        .withClosePolicy(ClosePolicy.DETACH)),
+                new ByteArrayInputStream("piped\n".getBytes(StandardCharsets.UTF_8)),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 Map.<String, String>of()::get, new FakeSignalTrap()).execute(args);
     }

@@ -24,7 +24,7 @@ class EventsCommandTest {
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     int berth(String... args) {
-        return new BerthCli(() -> service, new ByteArrayInputStream(new byte[0]),
+        return new BerthCli(state -> service, new ByteArrayInputStream(new byte[0]),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 Map.<String, String>of()::get, signals).execute(args);
     }

@@ -142,9 +142,20 @@ final class FakeTask implements Task {
         });
     }
 
+    /**
+     * Set: the task is still RUNNING here but its process is gone, as a restored task that stopped while nobody
+     * owned it looks for an instant: {@link #pids()} fails, and the exit is applied once someone awaits it.
+     */
+    volatile @Nullable ExitStatus gone;
+
     @Override
     public Mono<ExitStatus> exit() {
-        return exit.asMono();
+        return exit.asMono().doOnSubscribe(s -> {
+            ExitStatus pending = gone;
+            if (pending != null && status == TaskStatus.RUNNING) {
+                exit(pending);
+            }
+        });
     }
 
     @Override
@@ -210,14 +221,30 @@ final class FakeTask implements Task {
         return Mono.error(Errors.notImplemented("resume"));
     }
 
+    /** Adds an exec running the service's exec script; it is a FakeTask too, recorded in the service's execs. */
     @Override
     public Mono<Process> exec(String execId, ProcessSpec spec) {
-        return Mono.error(Errors.notImplemented("exec"));
+        return recorded("exec").flatMap(call -> {
+            if (status != TaskStatus.RUNNING) {
+                return Mono.error(Errors.failedPrecondition("task %s is %s", this.spec.id(), status));
+            }
+            RuntimeException failure = service.execFailure;
+            if (failure != null) {
+                return Mono.error(failure);
+            }
+            FakeTask exec = new FakeTask(service, namespace, TaskSpec.of(execId, spec.validate()),
+                    service.execScript);
+            service.execs.add(exec);
+            return Mono.just(exec);
+        });
     }
 
+    /** The init process, pid 4242, while it runs. */
     @Override
     public Flux<ProcessInfo> pids() {
-        return Flux.error(Errors.notImplemented("pids"));
+        return Flux.defer(() -> status == TaskStatus.RUNNING && gone == null
+                ? Flux.just(new ProcessInfo(4242, "", "fake"))
+                : Flux.error(Errors.failedPrecondition("task %s is %s", spec.id(), status)));
     }
 
     @Override

@@ -27,7 +27,8 @@ import reactor.core.publisher.Mono;
  * <p>Used by {@link V2Shim} when its connection drops, and usable as a whole ({@link #clean}) for a bundle whose shim
  * is already dead and that no {@link V2Shim} owns (a restore). A bundle that never had a successful Create has no
  * {@code runtime} file, so no runc container can exist: the {@code delete} action, which would fail there, is not
- * run. A normal delete (Delete, Shutdown) never comes here: it pays for no extra process.
+ * run. A normal delete (Delete, Shutdown) runs no {@code delete} action either, so it pays for no extra process; it
+ * only shares {@link #remove}. {@link #deleteActions()} counts the actions run, so tests can prove that.
  */
 final class DeadShimCleanup {
     private static final Logger log = LoggerFactory.getLogger(DeadShimCleanup.class);

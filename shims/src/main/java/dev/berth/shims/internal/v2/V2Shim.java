@@ -20,11 +20,13 @@ import dev.berth.shims.internal.v2.proto.ExecProcessRequest;
 import dev.berth.shims.internal.v2.proto.KillRequest;
 import dev.berth.shims.internal.v2.proto.PauseRequest;
 import dev.berth.shims.internal.v2.proto.PidsRequest;
+import dev.berth.shims.internal.v2.proto.PidsResponse;
 import dev.berth.shims.internal.v2.proto.ResumeRequest;
 import dev.berth.shims.internal.v2.proto.ShutdownRequest;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.Map;
@@ -32,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,6 +84,9 @@ final class V2Shim implements Shim {
     private final Disposable connectionWatch;
     /** Execs by id, from a successful Exec until their delete (or the task's). */
     private final Map<String, V2Process> execs = new ConcurrentHashMap<>();
+
+    /** How long a delete that failed UNAVAILABLE waits for the connection's end, to tell a loss from an error. */
+    static final Duration LOSS_GRACE = Duration.ofSeconds(2);
 
     /** The type URL containerd gives an exec's spec (spec §4.1; the shim reads only the value). */
     static final String PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
@@ -188,6 +194,8 @@ final class V2Shim implements Shim {
         Sinks.One<ExitStatus> exit = Sinks.one();
         Mono<Object> exitedOrReleased = Mono.firstWithSignal(exit.asMono(), released.asMono());
         return OutputFiles.prepare(stdio, manager.schedulers())
+                .doOnNext(created -> undo.push("remove the output files created",
+                        () -> OutputFiles.removeCreated(created, manager.schedulers())))
                 .then(manager.bundles().createFifos(bundle, execId, stdinPipe))
                 .flatMap(fifos -> {
                     undo.push("remove the FIFOs", () -> manager.bundles().removeFifos(fifos));
@@ -223,8 +231,8 @@ final class V2Shim implements Shim {
                 .setId(bundle.id())
                 .setExecId(execId)
                 .setTerminal(false)
-                .setStdout(OutputFiles.target(stdio.stdout(), fifos.stdout()))
-                .setStderr(OutputFiles.target(stdio.stderr(), fifos.stderr()))
+                .setStdout(OutputFiles.stdoutTarget(stdio, fifos.stdout()))
+                .setStderr(OutputFiles.stderrTarget(stdio, fifos.stderr()))
                 .setSpec(Any.newBuilder().setTypeUrl(PROCESS_TYPE_URL).setValue(ByteString.copyFromUtf8(json)));
         if (fifos.stdin() != null) {
             request.setStdin(fifos.stdin().toString());
@@ -256,7 +264,7 @@ final class V2Shim implements Shim {
         return unlessEnded(() -> client.resume(ResumeRequest.newBuilder().setId(bundle.id()).build()));
     }
 
-    private Mono<Void> unlessEnded(java.util.function.Supplier<Mono<Void>> call) {
+    private Mono<Void> unlessEnded(Supplier<Mono<Void>> call) {
         return Mono.defer(() -> {
             Mono<Void> refused = refuseWhenEnded();
             return refused != null ? refused : call.get();
@@ -279,7 +287,7 @@ final class V2Shim implements Shim {
     @Override
     public Flux<ProcessInfo> pids() {
         return Mono.defer(() -> {
-                    Mono<dev.berth.shims.internal.v2.proto.PidsResponse> refused = refuseWhenEnded();
+                    Mono<PidsResponse> refused = refuseWhenEnded();
                     return refused != null ? refused
                             : client.pids(PidsRequest.newBuilder().setId(bundle.id()).build());
                 })
@@ -325,9 +333,17 @@ final class V2Shim implements Shim {
             return Mono.fromRunnable(init::abandonIfNeverStarted)
                     .then(deleteTask)
                     .then(Mono.defer(this::release))
-                    // The shim died under us: its loss, not this error, ends the task.
+                    // The shim died under us: its loss, not this error, ends the task. (An UNAVAILABLE status
+                    // from a live shim leaves the connection up: the error goes on after a short wait.)
                     .onErrorResume(e -> Errors.is(e, ErrorKind.UNAVAILABLE), e -> ttrpc.onClose()
-                            .then(Mono.defer(() -> end.get() == End.LOST ? lost.asMono() : Mono.error(e))));
+                            .thenReturn(true)
+                            .timeout(LOSS_GRACE, Mono.just(false), manager.schedulers().timer())
+                            .flatMap(closed -> {
+                                if (closed) {
+                                    connectionGone(); // whichever of us sees the end first; it acts once
+                                }
+                                return end.get() == End.LOST ? lost.asMono() : Mono.<Void>error(e);
+                            }));
         });
     }
 
@@ -411,27 +427,28 @@ final class V2Shim implements Shim {
         }
         log.warn("[{}] connection to shim pid {} dropped without Shutdown: cleaning up after it", name(), shimPid);
         released.tryEmitEmpty();
-        // An owned boundary: the cleanup completes lost(), which the owner follows; it never fails.
-        cleanUpAfterLoss().subscribe(null, e -> {
-            log.warn("[{}] cleanup after the shim's loss failed", name(), e);
-            lost.tryEmitEmpty();
-        });
+        // An owned boundary: its end is lost(), which the task's owner follows. The cleanup never fails; should it,
+        // the exits and the loss still complete.
+        manager.deadShims().afterLoss(bundle, shimStart, socket, shimPid, closeOurEnds())
+                .onErrorResume(e -> {
+                    log.warn("[{}] cleanup after the shim's loss failed", name(), e);
+                    return Mono.empty();
+                })
+                .subscribe(null, e -> log.warn("[{}] cleanup after the shim's loss failed", name(), e),
+                        this::completeLoss);
     }
 
-    /** The cleanup, then the exits not yet known as UNKNOWN, then the loss. */
-    private Mono<Void> cleanUpAfterLoss() {
-        return manager.deadShims().afterLoss(bundle, shimStart, socket, shimPid, closeOurEnds())
-                .then(Mono.fromRunnable(() -> {
-                    Instant at = now();
-                    init.lost(at);
-                    execs.values().forEach(e -> e.lost(at));
-                    manager.released(bundle);
-                    Sinks.EmitResult result = lost.tryEmitEmpty();
-                    if (result.isFailure()) {
-                        log.warn("[{}] loss not emitted: {}", name(), result);
-                    }
-                    log.debug("[{}] cleaned up after the loss of shim pid {}", name(), shimPid);
-                }));
+    /** After the cleanup: the exits not yet known become UNKNOWN, then the loss completes. */
+    private void completeLoss() {
+        Instant at = now();
+        init.lost(at);
+        execs.values().forEach(e -> e.lost(at));
+        manager.released(bundle);
+        Sinks.EmitResult result = lost.tryEmitEmpty();
+        if (result.isFailure()) {
+            log.warn("[{}] loss not emitted: {}", name(), result);
+        }
+        log.debug("[{}] cleaned up after the loss of shim pid {}", name(), shimPid);
     }
 
     private Instant now() {

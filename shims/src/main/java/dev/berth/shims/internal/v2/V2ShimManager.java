@@ -140,7 +140,11 @@ final class V2ShimManager implements ShimManager {
 
         Mono<Shim> run() {
             return binaries.resolve(RUNTIME)
-                    .flatMap(binary -> OutputFiles.prepare(spec.process().stdio(), schedulers).thenReturn(binary))
+                    .flatMap(binary -> OutputFiles.prepare(spec.process().stdio(), schedulers).map(created -> {
+                        undo.push("remove the output files created", () -> OutputFiles.removeCreated(created,
+                                schedulers));
+                        return binary;
+                    }))
                     .flatMap(binary -> eventsSocket().thenReturn(binary))
                     .flatMap(binary -> bundles.create(namespace, spec).map(b -> {
                         bundle = b;
@@ -209,8 +213,8 @@ final class V2ShimManager implements ShimManager {
                     .setId(spec.id())
                     .setBundle(bundle.path().toString())
                     .setTerminal(false)
-                    .setStdout(OutputFiles.target(spec.process().stdio().stdout(), fifos.stdout()))
-                    .setStderr(OutputFiles.target(spec.process().stdio().stderr(), fifos.stderr()));
+                    .setStdout(OutputFiles.stdoutTarget(spec.process().stdio(), fifos.stdout()))
+                    .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()));
             if (fifos.stdin() != null) {
                 request.setStdin(fifos.stdin().toString());
             }

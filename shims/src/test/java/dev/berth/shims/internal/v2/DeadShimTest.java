@@ -304,15 +304,30 @@ class DeadShimTest {
         Path log = dir.resolve("logs/one/web.log");
         Stdio stdio = new Stdio(Stdio.Input.NULL, Stdio.Output.appendTo(log), Stdio.Output.appendTo(log));
         V2Shim shim = runToExit(ns, "web", "echo out; echo err >&2; echo out2", stdio);
+        StepVerifier.create(shim.init().stdout())
+                .expectErrorMatches(e -> Errors.is(e, ErrorKind.FAILED_PRECONDITION))
+                .verify(BOUND);
+        StepVerifier.create(shim.delete()).expectComplete().verify(BOUND);
 
         // The shim copies each stream on its own: their lines interleave in no set order.
         assertThat(lines(log)).containsExactlyInAnyOrder("out", "err", "out2");
         assertThat(Files.readString(log).indexOf("out\n")).isLessThan(Files.readString(log).indexOf("out2\n"));
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(log))).isEqualTo("rw-r--r--");
-        StepVerifier.create(shim.init().stdout())
-                .expectErrorMatches(e -> Errors.is(e, ErrorKind.FAILED_PRECONDITION))
-                .verify(BOUND);
+    }
+
+    /**
+     * The 1.6 shim, given one path for both streams, shares one descriptor but lets the stdout copy close it when
+     * stdout ends: stderr written after that would be lost. Berth names the file differently for stderr.
+     */
+    @Test
+    void stderrWrittenAfterStdoutClosedStillLandsInTheSharedFile() throws Exception {
+        String ns = namespace("h1-file-late");
+        Path log = dir.resolve("late.log");
+        Stdio stdio = new Stdio(Stdio.Input.NULL, Stdio.Output.appendTo(log), Stdio.Output.appendTo(log));
+        V2Shim shim = runToExit(ns, "web", "echo out; exec 1>&-; sleep 0.3; echo err >&2", stdio);
         StepVerifier.create(shim.delete()).expectComplete().verify(BOUND);
+
+        assertThat(Files.readString(log)).isEqualTo("out\nerr\n");
     }
 
     @Test
@@ -323,10 +338,10 @@ class DeadShimTest {
         Files.writeString(out, "before\n");
         Stdio stdio = new Stdio(Stdio.Input.NULL, Stdio.Output.appendTo(out), Stdio.Output.appendTo(err));
         V2Shim shim = runToExit(ns, "web", "echo out; echo err >&2", stdio);
+        StepVerifier.create(shim.delete()).expectComplete().verify(BOUND);
 
         assertThat(Files.readString(out)).isEqualTo("before\nout\n");
         assertThat(Files.readString(err)).isEqualTo("err\n");
-        StepVerifier.create(shim.delete()).expectComplete().verify(BOUND);
     }
 
     @Test
@@ -341,8 +356,8 @@ class DeadShimTest {
         shim.init().start().then(shim.init().exit()).block(BOUND);
 
         assertThat(errText.block(BOUND)).isEqualTo("err\n");
-        assertThat(Files.readString(out)).isEqualTo("out\n");
         StepVerifier.create(shim.delete()).expectComplete().verify(BOUND);
+        assertThat(Files.readString(out)).isEqualTo("out\n");
     }
 
     @Test
@@ -364,13 +379,14 @@ class DeadShimTest {
         ExitStatus status = shared.start().then(shared.exit()).block(BOUND);
 
         assertThat(status.code()).hasValue(0);
-        assertThat(Files.readString(out)).isEqualTo("xo\n");
-        assertThat(Files.readString(err)).isEqualTo("xe\n");
-        assertThat(lines(both)).containsExactlyInAnyOrder("yo", "ye");
         StepVerifier.create(separate.stderr())
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.FAILED_PRECONDITION))
                 .verify(BOUND);
+        // At the exit the shim may still be copying to the file; an exec's Delete waits for that copy.
         StepVerifier.create(separate.delete().then(shared.delete())).expectComplete().verify(BOUND);
+        assertThat(Files.readString(out)).isEqualTo("xo\n");
+        assertThat(Files.readString(err)).isEqualTo("xe\n");
+        assertThat(lines(both)).containsExactlyInAnyOrder("yo", "ye");
         shim.init().kill(Signal.KILL).then(shim.init().exit()).block(BOUND);
         StepVerifier.create(shim.delete()).expectComplete().verify(BOUND);
         assertThat(Files.exists(shim.bundle().path())).isFalse();
@@ -388,6 +404,27 @@ class DeadShimTest {
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.INVALID_ARGUMENT))
                 .verify(BOUND);
         assertThat(Files.exists(state.resolve(ns).resolve("web"))).isFalse();
+        assertThat(ContainerTests.shimsOf(ShimStart.privateAddress(state))).isEmpty();
+    }
+
+    @Test
+    void aFailedCreateRemovesTheOutputFileItCreatedButNotOneThatWasThere() throws Exception {
+        String ns = namespace("h1-file-undo");
+        Path created = dir.resolve("new/out.log");
+        Path existing = dir.resolve("existing.log");
+        Files.writeString(existing, "");
+        TaskSpec spec = TaskSpec.builder("web", ProcessSpec.builder("/no/such/program")
+                .stdio(new Stdio(Stdio.Input.NULL, Stdio.Output.appendTo(created), Stdio.Output.appendTo(existing)))
+                .build()).rootfs(rootfs).build();
+
+        StepVerifier.create(manager.create(ns, spec))
+                .expectErrorMatches(e -> Errors.is(e, ErrorKind.NOT_FOUND))
+                .verify(BOUND);
+
+        assertThat(Files.exists(created)).as("the file this create made is undone").isFalse();
+        assertThat(Files.exists(existing)).as("the caller's file stays").isTrue();
+        assertThat(Files.exists(state.resolve(ns).resolve("web"))).isFalse();
+        assertThat(runc(ns, "state", "web")).isNotZero();
         assertThat(ContainerTests.shimsOf(ShimStart.privateAddress(state))).isEmpty();
     }
 

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Container lifecycles side by side, in one invocation: Berth's shim v2 runtime (a warm JVM,
+# dev.berth.containers.ContainerLifecycleDriver in --serve mode), `ctr run --rm --rootfs` against a private containerd
+# (private-containerd.sh) and plain `runc run` (one bundle, unique ids). Each runs `/bin/true` in the same busybox
+# rootfs, create/start/wait/delete. Rounds alternate Berth, ctr, runc, at concurrency 1 then 4, and the summary prints
+# each one's median rate and latency and Berth's ratios against the two peers.
+#
+#   benchmarks/containers-side-by-side.sh [ROUNDS]          (default 3 rounds; about 1 minute per round)
+#
+# Environment: N1 (lifecycles per tool in a concurrency-1 round, default 30), N4 (the same at concurrency 4, default
+# 60), STDIO (pipe: Berth reads stdout and stderr through the shim's FIFOs as ctr run does, the default; null),
+# WARMUP (Berth lifecycles, 4 at a time, before the first round; default 200: after 100 the JIT compiler threads still
+# used 4 to 11 ms of CPU per lifecycle).
+#
+# Then stdout throughput through the FIFO path, STDOUT_ROUNDS times (default 3; 0 skips it): one container running
+# `dd if=/dev/zero bs=64k` for STDOUT_MIB MiB (default 1024), read by Berth from Process.stdout() (container pipe ->
+# shim copy -> FIFO -> JVM), by `ctr run --rm ... >/dev/null` (the same shim copy, then ctr's copy), and by
+# `runc run ... | cat >/dev/null` (the container writes into the pipe itself: the floor). Each timed from the
+# request to the end, lifecycle included; the summary prints MiB/s and Berth's ratio against ctr.
+# Needs root, containerd 1.6, ctr, runc, containerd-shim-runc-v2, busybox-static, jq and Java 17; builds
+# benchmarks/target/benchmarks.jar when it is missing. Everything lives in one temporary directory, removed on exit
+# with the private containerd.
+#
+# How each is timed: one lifecycle is from the request to the end of the delete. For ctr and runc, C bash workers
+# each run N/C commands back to back and read $EPOCHREALTIME around each (no extra process), stdio on /dev/null; the
+# rate is all commands over the round's wall time. Berth's driver does the same inside the JVM (flatMap with
+# concurrency C over N lifecycles). Peer commands pay a fork+exec of ctr or runc that Berth does not, which is
+# the point of a library: the comparison is "lifecycle as a client sees it".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+N1=${N1:-30}
+N4=${N4:-60}
+STDIO=${STDIO:-pipe}
+WARMUP=${WARMUP:-200}
+JAR=benchmarks/target/benchmarks.jar
+PCD=benchmarks/private-containerd.sh
+NS=bench-ctr
+[ -f "$JAR" ] || mvn -B -q -o -pl benchmarks -am package -DskipTests
+
+WORK=$(mktemp -d /tmp/sbs.XXXXXX)
+PCD_DIR=""
+DRIVER_PID=""
+cleanup() {
+    trap '' INT TERM # finish cleaning up whatever arrives now
+    set +e
+    if [ -n "$DRIVER_PID" ]; then
+        eval "exec $DRIVER_IN>&-" # EOF ends the driver, which closes its service
+        wait "$DRIVER_PID" 2>/dev/null
+    fi
+    [ -n "$PCD_DIR" ] && "$PCD" stop "$PCD_DIR"
+    for id in $(runc --root "$WORK/runc" list -q 2>/dev/null); do
+        runc --root "$WORK/runc" delete --force "$id" >/dev/null 2>&1
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT # the EXIT trap cleans up; the driver (a background job, SIGINT ignored) ends on its stdin's EOF
+trap 'exit 143' TERM
+
+# The rootfs (as BusyboxRootfs builds it) and a runc bundle over it running /bin/true.
+ROOTFS=$WORK/rootfs
+mkdir -p "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" "$ROOTFS/sys" "$ROOTFS/tmp"
+cp -p /bin/busybox "$ROOTFS/bin/busybox"
+for applet in sh true cat head yes dd; do ln -s busybox "$ROOTFS/bin/$applet"; done
+BUNDLE=$WORK/bundle
+mkdir -p "$BUNDLE"
+(cd "$BUNDLE" && runc spec)
+jq --arg root "$ROOTFS" '.process.terminal = false | .process.args = ["/bin/true"] | .root = {path: $root, readonly: true}' \
+    "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+STDOUT_ROUNDS=${STDOUT_ROUNDS:-3}
+STDOUT_MIB=${STDOUT_MIB:-1024}
+DD=(/bin/dd if=/dev/zero bs=65536 "count=$((STDOUT_MIB * 16))")
+DD_BUNDLE=$WORK/bundle-dd
+mkdir -p "$DD_BUNDLE"
+jq --argjson args "$(printf '%s\n' "${DD[@]}" | jq -R . | jq -s .)" '.process.args = $args' "$BUNDLE/config.json" \
+    >"$DD_BUNDLE/config.json"
+
+eval "$("$PCD" start)"
+
+# Berth: one warm JVM answering rounds on stdin.
+coproc BERTH { exec java -cp "$JAR" dev.berth.containers.ContainerLifecycleDriver --serve --warmup "$WARMUP" \
+    --stdio "$STDIO" 2>"$WORK/berth.err"; }
+DRIVER_PID=$!
+DRIVER_IN=${BERTH[1]}
+DRIVER_OUT=${BERTH[0]}
+read -r -u "$DRIVER_OUT" ready || { cat "$WORK/berth.err" >&2; exit 1; }
+[ "$ready" = ready ] || { echo "driver said: $ready" >&2; exit 1; }
+
+ctr_cmd() { ctr -a "$PCD_ADDRESS" -n "$NS" run --rm --rootfs --runc-root "$PCD_RUNC_ROOT" --fifo-dir "$PCD_FIFO_DIR" \
+    "$ROOTFS" "$1" /bin/true; }
+runc_cmd() { runc --root "$WORK/runc" run -b "$BUNDLE" "$1"; }
+# peer_round NAME C N TAG: N commands of NAME (ctr|runc), C at a time, with container ids TAG-<worker>-<i>; prints
+# a line in the driver's format.
+peer_round() {
+    local name=$1 c=$2 n=$3 tag=$4 w start end pids=()
+    rm -f "$WORK"/lat.*
+    start=$EPOCHREALTIME
+    for ((w = 0; w < c; w++)); do
+        (
+            local i t0 t1 per=$(((n + c - 1 - w) / c))
+            for ((i = 0; i < per; i++)); do
+                t0=$EPOCHREALTIME
+                if ! "${name}_cmd" "$tag-$w-$i" </dev/null >/dev/null 2>"$WORK/err.$w"; then
+                    echo "$name failed:" >&2; cat "$WORK/err.$w" >&2; exit 1
+                fi
+                t1=$EPOCHREALTIME
+                echo "${t0/./} ${t1/./}" >>"$WORK/lat.$w"
+            done
+        ) &
+        pids+=($!)
+    done
+    for w in "${pids[@]}"; do wait "$w" || exit 1; done
+    end=$EPOCHREALTIME
+    cat "$WORK"/lat.* | awk '{ print ($2 - $1) / 1000 }' | sort -n | awk -v name="$name" -v c="$c" \
+        -v wall="$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')" '
+        { v[NR] = $1 }
+        function pct(p,  r) { r = int(p / 100 * NR + 0.999999); if (r < 1) r = 1; return v[r] }
+        END { printf "%s c=%d n=%d wall=%.3fs rate=%.2f/s p50=%.1fms p90=%.1fms p99=%.1fms max=%.1fms\n",
+              name, c, NR, wall, NR / wall, pct(50), pct(90), pct(99), v[NR] }'
+}
+
+berth_round() {
+    echo "$1:$2" >&"$DRIVER_IN"
+    local line
+    read -r -u "$DRIVER_OUT" line || { cat "$WORK/berth.err" >&2; exit 1; }
+    echo "$line"
+}
+
+echo "# $(date -u +%FT%TZ) $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg); rounds=$ROUNDS N1=$N1 N4=$N4 stdio=$STDIO"
+echo "# warm-up: Berth $WARMUP lifecycles (done), ctr 5, runc 5"
+peer_round ctr 1 5 warm >/dev/null
+peer_round runc 1 5 warm >/dev/null
+
+RESULTS=$WORK/results
+: >"$RESULTS"
+for ((r = 1; r <= ROUNDS; r++)); do
+    for c in 1 4; do
+        n=$N1; [ "$c" = 4 ] && n=$N4
+        for tool in berth ctr runc; do
+            if [ "$tool" = berth ]; then line=$(berth_round "$c" "$n"); else line=$(peer_round "$tool" "$c" "$n" "$tool$r-c$c"); fi
+            echo "round $r: $line"
+            echo "$line" >>"$RESULTS"
+            if [ "$tool" = berth ]; then
+                { grep '^phases' "$WORK/berth.err" || true; } | tail -n1 | sed 's/^/           berth /'
+                { grep '^threads' "$WORK/berth.err" || true; } | tail -n1 | sed 's/^/           berth /'
+            fi
+        done
+    done
+done
+
+# stdout_round TOOL TAG: one STDOUT_MIB MiB transfer; prints "TOOL-stdout bytes=… wall=…s rate=…MiB/s".
+stdout_round() {
+    local tool=$1 tag=$2 t0 t1 line
+    case "$tool" in
+        berth)
+            echo "stdout:$STDOUT_MIB" >&"$DRIVER_IN"
+            read -r -u "$DRIVER_OUT" line || { cat "$WORK/berth.err" >&2; exit 1; }
+            echo "$line"
+            return ;;
+        ctr)
+            t0=$EPOCHREALTIME
+            ctr -a "$PCD_ADDRESS" -n "$NS" run --rm --rootfs --runc-root "$PCD_RUNC_ROOT" --fifo-dir "$PCD_FIFO_DIR" \
+                "$ROOTFS" "$tag" "${DD[@]}" </dev/null >/dev/null 2>&1
+            t1=$EPOCHREALTIME ;;
+        runc)
+            t0=$EPOCHREALTIME
+            runc --root "$WORK/runc" run -b "$DD_BUNDLE" "$tag" </dev/null 2>/dev/null | cat >/dev/null
+            t1=$EPOCHREALTIME ;;
+    esac
+    awk -v tool="$tool" -v b="$((STDOUT_MIB * 1048576))" -v s="$t0" -v e="$t1" \
+        'BEGIN { printf "%s-stdout bytes=%d wall=%.3fs rate=%.1fMiB/s\n", tool, b, e - s, b / 1048576 / (e - s) }'
+}
+for ((r = 1; r <= STDOUT_ROUNDS; r++)); do
+    for tool in berth ctr runc; do
+        line=$(stdout_round "$tool" "s$r")
+        echo "round $r: $line"
+        echo "$line" >>"$RESULTS"
+    done
+done
+
+# Medians per tool and concurrency, then ratios.
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+field() { # field TOOL C KEY -> values of KEY (number only) over the rounds
+    grep "^$1 c=$2 " "$RESULTS" | tr ' ' '\n' | grep "^$3=" | sed -E "s/^$3=([0-9.]+).*/\1/"
+}
+echo
+echo "# medians over $ROUNDS rounds (rate in lifecycles/s, latency in ms)"
+printf '%-6s %3s %9s %8s %8s %8s\n' tool c rate p50 p90 p99
+for c in 1 4; do
+    for tool in berth ctr runc; do
+        printf '%-6s %3s %9s %8s %8s %8s\n' "$tool" "$c" "$(field $tool $c rate | median)" "$(field $tool $c p50 | median)" \
+            "$(field $tool $c p90 | median)" "$(field $tool $c p99 | median)"
+    done
+done
+echo
+for c in 1 4; do
+    b=$(field berth $c rate | median); k=$(field ctr $c rate | median); u=$(field runc $c rate | median)
+    awk -v c="$c" -v b="$b" -v k="$k" -v u="$u" 'BEGIN {
+        printf "c=%s: Berth/ctr rate %.2fx (target >= 2x: %s), Berth/runc rate %.2fx\n", c, b / k, (b / k >= 2 ? "met" : "MISSED"), b / u }'
+done
+b=$(field berth 1 p50 | median); u=$(field runc 1 p50 | median)
+awk -v b="$b" -v u="$u" 'BEGIN {
+    printf "sequential latency: Berth p50 %.1f ms vs runc run %.1f ms = %.2fx (target <= 1.6x: %s)\n", b, u, b / u, (b / u <= 1.6 ? "met" : "MISSED") }'
+if [ "$STDOUT_ROUNDS" -gt 0 ]; then
+    stdout_rate() { grep "^$1-stdout " "$RESULTS" | sed -E 's/.*rate=([0-9.]+).*/\1/' | median; }
+    b=$(stdout_rate berth); k=$(stdout_rate ctr); u=$(stdout_rate runc)
+    awk -v b="$b" -v k="$k" -v u="$u" -v m="$STDOUT_MIB" 'BEGIN {
+        printf "stdout %d MiB, median MiB/s: Berth %.0f, ctr %.0f, runc|cat %.0f; Berth/ctr %.2fx (target >= 2x: %s), Berth/runc %.2fx\n",
+            m, b, k, u, b / k, (b / k >= 2 ? "met" : "MISSED"), b / u }'
+fi

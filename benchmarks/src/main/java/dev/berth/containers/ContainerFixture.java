@@ -1,0 +1,225 @@
+package dev.berth.containers;
+
+import dev.berth.Berth;
+import dev.berth.LocalConfig;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.Namespaces;
+import dev.berth.core.ProcessSpec;
+import dev.berth.core.Stdio;
+import dev.berth.core.Task;
+import dev.berth.core.TaskSpec;
+import dev.berth.shims.v2.ShimV2Runtime;
+import dev.berth.tasks.TaskManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/**
+ * One {@link Berth#local} service running busybox containers through the shim v2 runtime
+ * ({@code containerd-shim-runc-v2} + runc) in the {@value #NAMESPACE} namespace, over a private temporary state
+ * directory and rootfs. {@link #close()} leaves nothing behind: it closes the service, then kills any shim still
+ * carrying this state's address, force-deletes runc containers whose bundles remain, removes the directory, and
+ * removes runc's root of the namespace if it is empty.
+ */
+final class ContainerFixture implements AutoCloseable {
+    static final String NAMESPACE = "bench";
+    private static final String SHIM = "containerd-shim-runc-v2";
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
+    /** runc's state for the namespace: the shim's default root, shared by every client of the namespace. */
+    private static final String RUNC_ROOT = "/run/containerd/runc/" + NAMESPACE;
+
+    private final Path dir;
+    private final Path state;
+    private final Path rootfs;
+    private final TaskManager tasks;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ContainerFixture(Path dir, Path state, Path rootfs, TaskManager tasks) {
+        this.dir = dir;
+        this.state = state;
+        this.rootfs = rootfs;
+        this.tasks = tasks;
+    }
+
+    /** A fresh temporary directory with a busybox rootfs and a state directory, and the service over it. */
+    static ContainerFixture open() throws IOException {
+        Path dir = Files.createTempDirectory("berth-bench-");
+        try {
+            Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
+            Path state = Files.createDirectories(dir.resolve("state"));
+            TaskManager tasks = Berth.local(LocalConfig.of(state).withDefaultRuntime(ShimV2Runtime.NAME));
+            return new ContainerFixture(dir, state.toAbsolutePath().normalize(), rootfs, tasks);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(dir);
+            throw e;
+        }
+    }
+
+    Path rootfs() {
+        return rootfs;
+    }
+
+    /** The spec of a container {@code id} running {@code args} in the fixture's rootfs. */
+    TaskSpec spec(String id, Stdio stdio, String... args) {
+        return TaskSpec.builder(id, ProcessSpec.builder(args).stdio(stdio).build())
+                .runtime(ShimV2Runtime.NAME)
+                .rootfs(rootfs)
+                .build();
+    }
+
+    /**
+     * One whole lifecycle as {@code ctr run --rm} does it: create, start, wait for the exit, delete. With piped
+     * output both streams are read to their end before the delete, as {@code ctr} copies the FIFOs to its own stdio.
+     *
+     * @return the exit status; a failure of any step fails the Mono
+     */
+    Mono<ExitStatus> lifecycle(TaskSpec spec, @Nullable Phases phases) {
+        return Mono.defer(() -> {
+            long t0 = System.nanoTime();
+            return tasks.create(spec).flatMap(task -> run(task, spec.process().stdio(), t0, phases));
+        }).contextWrite(Namespaces.with(NAMESPACE));
+    }
+
+    private static Mono<ExitStatus> run(Task task, Stdio stdio, long t0, @Nullable Phases phases) {
+        long created = System.nanoTime();
+        long[] started = new long[1];
+        Mono<ExitStatus> exit = task.exit();
+        Mono<Void> drained = Mono.when(
+                stdio.stdout().equals(Stdio.Output.PIPE) ? task.stdout().then() : Mono.empty(),
+                stdio.stderr().equals(Stdio.Output.PIPE) ? task.stderr().then() : Mono.empty());
+        return Mono.when(drained, task.start().doOnNext(pid -> started[0] = System.nanoTime()))
+                .then(exit)
+                .flatMap(status -> {
+                    long exited = System.nanoTime();
+                    return task.delete().then(Mono.fromSupplier(() -> {
+                        if (phases != null) {
+                            phases.add(t0, created, started[0], exited, System.nanoTime());
+                        }
+                        return status;
+                    }));
+                });
+    }
+
+    /**
+     * Runs the container {@code spec} (stdout piped, stderr to /dev/null) to its end and counts its stdout bytes.
+     *
+     * @return the number of bytes the container wrote to stdout
+     */
+    Mono<Long> countStdout(TaskSpec spec) {
+        return tasks.create(spec)
+                .flatMap(task -> {
+                    Mono<Long> counted = task.stdout().reduce(0L, (n, chunk) -> n + chunk.remaining());
+                    Mono<ExitStatus> exit = task.exit();
+                    return Mono.zip(counted, task.start())
+                            .flatMap(t -> exit.then(task.delete()).thenReturn(t.getT1()));
+                })
+                .contextWrite(Namespaces.with(NAMESPACE));
+    }
+
+    /**
+     * Closes the service, then removes whatever a failed run may have left (shims, runc state, the directory). Only
+     * the first call does anything, so a shutdown hook and the normal path may both call it.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            tasks.close().block(CLOSE_TIMEOUT);
+        } finally {
+            try {
+                cleanUpStrays();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                deleteTree(dir);
+                removeIfEmpty(Path.of(RUNC_ROOT));
+            }
+        }
+    }
+
+    private void cleanUpStrays() throws IOException {
+        for (ProcessHandle shim : shimsOf(state.toString())) {
+            System.err.println("killing stray shim " + shim.pid());
+            shim.destroyForcibly();
+            shim.onExit().join();
+        }
+        Path bundles = state.resolve(NAMESPACE);
+        if (!Files.isDirectory(bundles)) {
+            return;
+        }
+        try (Stream<Path> left = Files.list(bundles)) {
+            for (Path bundle : left.toList()) {
+                System.err.println("removing stray container " + bundle.getFileName());
+                Path address = bundle.resolve("address");
+                if (Files.exists(address)) {
+                    Files.deleteIfExists(Path.of(Files.readString(address).strip().replace("unix://", "")));
+                }
+                runQuietly("runc", "--root", RUNC_ROOT, "delete", "--force",
+                        bundle.getFileName().toString());
+            }
+        }
+    }
+
+    /** Live shim processes whose command line holds {@code address}. */
+    private static List<ProcessHandle> shimsOf(String address) throws IOException {
+        List<ProcessHandle> found = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                List<String> argv;
+                try {
+                    argv = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+                            .split("\0"));
+                } catch (IOException e) {
+                    continue; // exited meanwhile
+                }
+                if (!argv.isEmpty() && argv.get(0).endsWith(SHIM) && argv.contains(address)) {
+                    ProcessHandle.of(Long.parseLong(proc.getFileName().toString())).ifPresent(found::add);
+                }
+            }
+        }
+        return found;
+    }
+
+    private static void runQuietly(String... command) throws IOException {
+        try {
+            new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Removes runc's root of the namespace when nothing is left in it; another user's containers keep it. */
+    private static void removeIfEmpty(Path directory) {
+        try {
+            Files.deleteIfExists(directory);
+        } catch (IOException e) {
+            // not empty (DirectoryNotEmptyException) or not ours to remove: leave it
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.err.println("could not remove " + root + ": " + e);
+        }
+    }
+}

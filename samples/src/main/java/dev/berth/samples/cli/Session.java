@@ -1,0 +1,169 @@
+package dev.berth.samples.cli;
+
+import dev.berth.core.BerthException;
+import dev.berth.core.ErrorKind;
+import dev.berth.core.Errors;
+import dev.berth.core.Namespaces;
+import dev.berth.core.Task;
+import dev.berth.core.TaskStatus;
+import dev.berth.tasks.TaskManager;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
+
+/**
+ * One command's use of the local task service: made over the state directory, the containers a previous command
+ * left taken over ({@link #restore()}), closed at the end, which leaves the containers running for the next command
+ * (the service is made with {@code ClosePolicy.DETACH}). Blocks on the calling thread, which only a command line
+ * may do. Failures are {@link BerthException}s whose message says what to do; the command line prints them.
+ */
+final class Session implements AutoCloseable {
+    /** Restoring reconnects every shim of the state directory; a wedged one must not hang the command. */
+    static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a restored task with no process left may take to report its exit. */
+    static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(5);
+
+    private final BerthCli cli;
+    final TaskManager service;
+    final Path state;
+    final String namespace;
+    private final Function<Context, Context> context;
+    private boolean closed;
+
+    private Session(BerthCli cli, TaskManager service, Path state, String namespace) {
+        this.cli = cli;
+        this.service = service;
+        this.state = state;
+        this.namespace = namespace;
+        this.context = Namespaces.with(namespace);
+    }
+
+    /**
+     * Makes the service over {@code state} for commands in {@code namespace}.
+     *
+     * @throws BerthException INVALID_ARGUMENT for a bad namespace; the service's own failure, explained
+     */
+    static Session open(BerthCli cli, Path state, String namespace) {
+        Namespaces.with(namespace); // validates: a bad namespace is the user's error before anything is made
+        TaskManager service;
+        try {
+            service = cli.services.apply(state);
+        } catch (RuntimeException e) {
+            throw explain(e, state, "cannot open the task service");
+        }
+        return new Session(cli, service, state, namespace);
+    }
+
+    /** {@link #open(BerthCli, Path, String)} with the state directory and namespace of {@code top}. */
+    static Session open(BerthCli cli, @Nullable TopCommand top) {
+        return top == null ? open(cli, dev.berth.LocalConfig.defaultState(), Namespaces.DEFAULT)
+                : open(cli, top.state(), top.namespace());
+    }
+
+    /**
+     * Takes over the containers a previous owner of the state directory left. Subscribe to events first to see
+     * the ones this publishes. Takes the state directory's lock.
+     *
+     * @throws BerthException FAILED_PRECONDITION when another berth process owns the state directory,
+     *     PERMISSION_DENIED without the rights containers need
+     */
+    void restore() {
+        List<Task> restored;
+        try {
+            restored = service.restore().collectList().block(RESTORE_TIMEOUT);
+        } catch (RuntimeException e) {
+            throw explain(e, state, "cannot take over the containers");
+        }
+        if (restored != null && !restored.isEmpty()) {
+            Flux.fromIterable(restored).flatMap(Session::settle).then().block(RESTORE_TIMEOUT);
+        }
+    }
+
+    /**
+     * Lets a restored task that stopped while nobody owned it show as stopped. The task manager adopts such a task
+     * as running and applies its exit, which the shim reports at once, an instant later: a command acting right
+     * after the restore (ps, rm, exec) would otherwise see it running. So a task that claims to run but has no
+     * process left is given {@link #SETTLE_TIMEOUT} for its exit to arrive; one that still runs costs one Pids.
+     */
+    private static Mono<Void> settle(Task task) {
+        return task.status()
+                .filter(status -> status == TaskStatus.RUNNING || status == TaskStatus.PAUSED)
+                .flatMap(status -> task.pids().hasElements().onErrorReturn(false))
+                .filter(live -> !live)
+                .flatMap(gone -> task.exit()
+                        .timeout(SETTLE_TIMEOUT)
+                        // still no exit: the command then sees the task as the runtime does
+                        .onErrorResume(e -> Mono.empty()))
+                .then()
+                .contextWrite(Namespaces.with(task.namespace()));
+    }
+
+    /** The task {@code id} of the namespace. @throws BerthException NOT_FOUND naming the namespace */
+    Task task(String id) {
+        try {
+            return await(service.get(id), "find task " + id);
+        } catch (BerthException e) {
+            if (e.kind() == ErrorKind.NOT_FOUND) {
+                throw Errors.notFound("no task %s in namespace %s (berth ps lists them)", id, namespace);
+            }
+            throw e;
+        }
+    }
+
+    /** Runs {@code command} in the namespace and waits for its value, at most {@link #COMMAND_TIMEOUT}. */
+    <T> T await(Mono<T> command, String what) {
+        T value = orNull(command, what);
+        if (value == null) {
+            throw Errors.internal("%s: no answer", what);
+        }
+        return value;
+    }
+
+    /** As {@link #await} for a command that may complete empty. */
+    <T> @Nullable T orNull(Mono<T> command, String what) {
+        return command.contextWrite(context)
+                .timeout(COMMAND_TIMEOUT, Mono.error(() -> Errors.deadlineExceeded("%s: no answer in %ss", what,
+                        COMMAND_TIMEOUT.toSeconds())))
+                .block();
+    }
+
+    /** The Reactor Context of this session's namespace, for publishers the caller subscribes to itself. */
+    Function<Context, Context> context() {
+        return context;
+    }
+
+    /** Closes the service: containers are left running (detached); a failure is printed, never thrown. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            service.close().block(CLOSE_TIMEOUT);
+        } catch (RuntimeException e) {
+            cli.report("cannot close the task service: " + Messages.of(e));
+        }
+    }
+
+    /**
+     * A failure to open the service or take over its containers, with what the user can do about it: the two
+     * common causes are another berth process owning the state directory, and not being root.
+     */
+    static BerthException explain(Throwable e, Path state, String what) {
+        String hint = switch (Errors.kindOf(e)) {
+            case FAILED_PRECONDITION -> " (one berth process at a time owns the state directory, e.g. a running "
+                    + "berth events or foreground container run)";
+            case PERMISSION_DENIED -> " (containers need root)";
+            default -> "";
+        };
+        return Errors.of(Errors.kindOf(e), e, "%s in %s: %s%s", what, state, Messages.of(e), hint);
+    }
+}
