@@ -13,7 +13,7 @@ import java.util.Objects;
  * The settings of {@link Berth#local(LocalConfig)}.
  *
  * @param state the state directory: the shim v2 runtime's bundles, the shims' events socket and the lock that
- *     makes one process at a time its owner. Its absolute path must leave room for {@code /events.sock} within a
+ *     makes one process at a time its owner. Its absolute path must leave room for {@code /.events.sock} within a
  *     Unix socket path (107 bytes).
  * @param defaultRuntime the runtime of tasks whose spec names none: {@link EmbeddedRuntime#NAME} or
  *     {@link ShimV2Runtime#NAME}

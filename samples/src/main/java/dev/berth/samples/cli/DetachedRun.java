@@ -35,13 +35,13 @@ final class DetachedRun {
     }
 
     /**
-     * Where a detached container's stdout and stderr go: {@code <state>/logs/<namespace>/<id>.log}.
+     * Where a detached container's stdout and stderr go: {@code <state>/.logs/<namespace>/<id>.log}.
      *
      * @throws BerthException INVALID_ARGUMENT for an invalid id, which must not reach a path
      */
     static Path logFile(Path state, String namespace, String id) {
         Identifiers.validate("task id", id);
-        return state.resolve("logs").resolve(namespace).resolve(id + ".log");
+        return state.resolve(".logs").resolve(namespace).resolve(id + ".log");
     }
 
     /** @return 0 once the container runs; else a launch failure's code, the failure printed */

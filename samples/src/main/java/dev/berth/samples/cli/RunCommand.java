@@ -38,7 +38,7 @@ import picocli.CommandLine.ParentCommand;
             "With --runtime " + Runtimes.CONTAINERS + " the task is a container (root needed) over the root "
                     + "filesystem --rootfs; its environment is exactly the -e entries, plus a default PATH. With -d "
                     + "it is started and left running: its stdout and stderr are appended to "
-                    + "<state>/logs/<namespace>/<id>.log, whose path is printed; ps, exec, kill and rm act on it.",
+                    + "<state>/.logs/<namespace>/<id>.log, whose path is printed; ps, exec, kill and rm act on it.",
             ""},
         footerHeading = "%nExit status:%n",
         footer = {

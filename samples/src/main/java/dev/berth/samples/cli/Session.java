@@ -5,14 +5,11 @@ import dev.berth.core.ErrorKind;
 import dev.berth.core.Errors;
 import dev.berth.core.Namespaces;
 import dev.berth.core.Task;
-import dev.berth.core.TaskStatus;
 import dev.berth.tasks.TaskManager;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
 
@@ -27,8 +24,6 @@ final class Session implements AutoCloseable {
     static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(60);
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
-    /** How long a restored task with no process left may take to report its exit. */
-    static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(5);
 
     private final BerthCli cli;
     final TaskManager service;
@@ -75,34 +70,13 @@ final class Session implements AutoCloseable {
      *     PERMISSION_DENIED without the rights containers need
      */
     void restore() {
-        List<Task> restored;
         try {
-            restored = service.restore().collectList().block(RESTORE_TIMEOUT);
+            // A task found stopped comes out of the restore already STOPPED (its exit applied), so a command that
+            // acts right after it sees what the runtime sees.
+            service.restore().then().block(RESTORE_TIMEOUT);
         } catch (RuntimeException e) {
             throw explain(e, state, "cannot take over the containers");
         }
-        if (restored != null && !restored.isEmpty()) {
-            Flux.fromIterable(restored).flatMap(Session::settle).then().block(RESTORE_TIMEOUT);
-        }
-    }
-
-    /**
-     * Lets a restored task that stopped while nobody owned it show as stopped. The task manager adopts such a task
-     * as running and applies its exit, which the shim reports at once, an instant later: a command acting right
-     * after the restore (ps, rm, exec) would otherwise see it running. So a task that claims to run but has no
-     * process left is given {@link #SETTLE_TIMEOUT} for its exit to arrive; one that still runs costs one Pids.
-     */
-    private static Mono<Void> settle(Task task) {
-        return task.status()
-                .filter(status -> status == TaskStatus.RUNNING || status == TaskStatus.PAUSED)
-                .flatMap(status -> task.pids().hasElements().onErrorReturn(false))
-                .filter(live -> !live)
-                .flatMap(gone -> task.exit()
-                        .timeout(SETTLE_TIMEOUT)
-                        // still no exit: the command then sees the task as the runtime does
-                        .onErrorResume(e -> Mono.empty()))
-                .then()
-                .contextWrite(Namespaces.with(task.namespace()));
     }
 
     /** The task {@code id} of the namespace. @throws BerthException NOT_FOUND naming the namespace */

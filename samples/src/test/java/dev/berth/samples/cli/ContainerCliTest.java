@@ -96,7 +96,7 @@ class ContainerCliTest {
         Result run = berth("run", "-d", "--runtime", V2, "--rootfs", rootfs.toString(), "sleeper", "--",
                 "sh", "-c", "echo started; echo to-stderr >&2; exec sleep 1000");
         assertThat(run.code()).as(run.err()).isZero();
-        Path log = state.resolve("logs").resolve(NS).resolve("sleeper.log");
+        Path log = state.resolve(".logs").resolve(NS).resolve("sleeper.log");
         assertThat(run.out()).isEqualTo(log + "\n");
         assertThat(run.err()).isEmpty();
 

@@ -142,20 +142,9 @@ final class FakeTask implements Task {
         });
     }
 
-    /**
-     * Set: the task is still RUNNING here but its process is gone, as a restored task that stopped while nobody
-     * owned it looks for an instant: {@link #pids()} fails, and the exit is applied once someone awaits it.
-     */
-    volatile @Nullable ExitStatus gone;
-
     @Override
     public Mono<ExitStatus> exit() {
-        return exit.asMono().doOnSubscribe(s -> {
-            ExitStatus pending = gone;
-            if (pending != null && status == TaskStatus.RUNNING) {
-                exit(pending);
-            }
-        });
+        return exit.asMono();
     }
 
     @Override
@@ -242,7 +231,7 @@ final class FakeTask implements Task {
     /** The init process, pid 4242, while it runs. */
     @Override
     public Flux<ProcessInfo> pids() {
-        return Flux.defer(() -> status == TaskStatus.RUNNING && gone == null
+        return Flux.defer(() -> status == TaskStatus.RUNNING
                 ? Flux.just(new ProcessInfo(4242, "", "fake"))
                 : Flux.error(Errors.failedPrecondition("task %s is %s", spec.id(), status)));
     }

@@ -140,7 +140,7 @@ class RunRuntimeTest {
                 rootfs().toString(), "web", "--", "sleep", "100");
 
         assertThat(code).isZero();
-        Path log = state.resolve("logs/h3-ns/web.log");
+        Path log = state.resolve(".logs/h3-ns/web.log");
         assertThat(cli.out()).isEqualTo(log + "\n");
         assertThat(cli.err()).isEmpty();
         assertThat(log.getParent()).isDirectory();

@@ -48,17 +48,6 @@ class TaskCommandsTest {
     }
 
     @Test
-    void aRestoredTaskWhoseProcessIsGoneIsShownStoppedOnceItsExitArrived() {
-        running("web").gone = ExitStatus.signaled(9, Instant.EPOCH);
-
-        assertThat(cli.berth("ps")).isZero();
-        assertThat(cli.out().lines()).containsExactly(
-                "TASK    PID     STATUS     RUNTIME",
-                "web     0       STOPPED    io.berth.embedded");
-        assertThat(cli.berth("rm", "web")).as(cli.err()).isZero();
-    }
-
-    @Test
     void psQuietPrintsIdsOnlyAndAnEmptyNamespacePrintsTheHeaderOnly() {
         running("web");
         running("api");

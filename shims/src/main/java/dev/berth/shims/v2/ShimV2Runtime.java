@@ -40,7 +40,7 @@ public final class ShimV2Runtime {
      * @param schedulers where system calls and timers run
      * @param syscalls the system-call port
      * @param eventsSocket where the shims forward their events ({@code TTRPC_ADDRESS}); by default
-     *     {@code <state>/events.sock}. At most 107 bytes.
+     *     {@code <state>/.events.sock}. At most 107 bytes.
      * @param exchange where forwarded events go; when null, the manager uses a private exchange that drops them
      * @param drainTimeout how long an exited process's output may stay silent before its stream ends
      */
@@ -53,7 +53,7 @@ public final class ShimV2Runtime {
             Objects.requireNonNull(drainTimeout, "drainTimeout");
         }
 
-        /** Linux system calls, {@code <state>/events.sock}, a private exchange and the default drain timeout. */
+        /** Linux system calls, {@code <state>/.events.sock}, a private exchange and the default drain timeout. */
         public static Config defaults(Path state, RuntimeSchedulers schedulers) {
             return new Config(state, schedulers, Syscalls.linux(), null, null, DEFAULT_DRAIN_TIMEOUT);
         }

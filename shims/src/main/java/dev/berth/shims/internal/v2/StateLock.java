@@ -13,13 +13,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The one-owner-at-a-time lock of a state directory: an exclusive {@code flock}-style lock on {@code <state>/lock},
+ * The one-owner-at-a-time lock of a state directory: an exclusive {@code flock}-style lock on {@code <state>/.lock},
  * holding the owner's pid for the message a second owner gets. The kernel drops it when the owner's process dies, so
  * a SIGKILLed owner never leaves a stale lock. Acquiring and releasing are blocking file calls: run them on
  * {@code syscalls()}.
  */
 final class StateLock implements AutoCloseable {
-    static final String FILE = "lock";
+    /** Not a valid namespace (those start with a letter or digit), so it never collides with a bundle directory. */
+    static final String FILE = ".lock";
 
     private final Path path;
     private final FileChannel channel;

@@ -80,7 +80,7 @@ final class V2ShimManager implements ShimManager {
     static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
             @Nullable EventExchange exchange, Duration drainTimeout) {
         Path root = Objects.requireNonNull(state, "state").toAbsolutePath().normalize();
-        Path eventsPath = eventsSocket != null ? eventsSocket.toAbsolutePath() : root.resolve("events.sock");
+        Path eventsPath = eventsSocket != null ? eventsSocket.toAbsolutePath() : root.resolve(".events.sock");
         boolean owns = exchange == null;
         EventExchange ex = owns ? EventExchange.create(schedulers, Clock.systemUTC()) : exchange;
         return new V2ShimManager(root, schedulers, sys, eventsPath, ex, owns, drainTimeout,

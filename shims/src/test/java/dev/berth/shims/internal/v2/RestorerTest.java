@@ -76,7 +76,7 @@ class RestorerTest {
         bundle("a-ns", "one", ProcessSpec.of("true"));
         Files.createDirectories(state.resolve("a-ns").resolve("no-config"));
         Files.createDirectories(state.resolve(".logs").resolve("a-ns"));
-        Files.writeString(state.resolve("lock"), "1");
+        Files.writeString(state.resolve(".lock"), "1");
         Restorer restorer = new Restorer(state, schedulers);
         assertThat(restorer.bundles()).extracting(b -> b.namespace() + "/" + b.id())
                 .containsExactly("a-ns/one", "b-ns/two");
