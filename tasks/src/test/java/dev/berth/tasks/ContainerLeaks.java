@@ -10,7 +10,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.assertj.core.api.SoftAssertions;
 
@@ -99,18 +98,19 @@ final class ContainerLeaks {
     }
 
     /**
-     * Everything under the state directory but the directory itself, its owner's {@code lock} file (kept on purpose),
-     * the namespace's directory and the events socket: a bundle, a half-removed {@code .<id>} bundle, a FIFO or any
-     * other file is a leak.
+     * Everything under the state directory but the directory itself, the namespace's directory and the owner's own
+     * files at the top ({@code .lock}, {@code .events.sock}, whatever their names: files, never directories):
+     * a bundle, a half-removed {@code .<id>} bundle, a FIFO, another directory, anything below the top is a leak.
      */
     private List<Path> stateEntriesBeyondTheSkeleton() throws IOException {
         if (!Files.exists(state)) {
             return List.of();
         }
-        Set<Path> skeleton = Set.of(state, state.resolve("lock"), state.resolve(namespace),
-                state.resolve("events.sock"));
+        Path bundles = state.resolve(namespace);
         try (Stream<Path> all = Files.walk(state)) {
-            return all.filter(p -> !skeleton.contains(p)).toList();
+            return all.filter(p -> !p.equals(state) && !p.equals(bundles))
+                    .filter(p -> !p.getParent().equals(state) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                    .toList();
         }
     }
 
