@@ -29,14 +29,12 @@ import reactor.core.publisher.Mono;
  * ({@code containerd-shim-runc-v2} + runc) in the {@value #NAMESPACE} namespace, over a private temporary state
  * directory and rootfs. {@link #close()} leaves nothing behind: it closes the service, then kills any shim still
  * carrying this state's address, force-deletes runc containers whose bundles remain, removes the directory, and
- * removes runc's root of the namespace if it is empty.
+ * with it runc's root ({@code <state>/.runc}).
  */
 final class ContainerFixture implements AutoCloseable {
     static final String NAMESPACE = "bench";
     private static final String SHIM = "containerd-shim-runc-v2";
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
-    /** runc's state for the namespace: the shim's default root, shared by every client of the namespace. */
-    private static final String RUNC_ROOT = "/run/containerd/runc/" + NAMESPACE;
 
     private final Path dir;
     private final Path state;
@@ -143,8 +141,7 @@ final class ContainerFixture implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } finally {
-                deleteTree(dir);
-                removeIfEmpty(Path.of(RUNC_ROOT));
+                deleteTree(dir); // runc's root is <state>/.runc, inside it
             }
         }
     }
@@ -166,7 +163,7 @@ final class ContainerFixture implements AutoCloseable {
                 if (Files.exists(address)) {
                     Files.deleteIfExists(Path.of(Files.readString(address).strip().replace("unix://", "")));
                 }
-                runQuietly("runc", "--root", RUNC_ROOT, "delete", "--force",
+                runQuietly("runc", "--root", state.resolve(".runc").resolve(NAMESPACE).toString(), "delete", "--force",
                         bundle.getFileName().toString());
             }
         }

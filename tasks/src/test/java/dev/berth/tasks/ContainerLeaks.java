@@ -28,7 +28,6 @@ import org.assertj.core.api.SoftAssertions;
  */
 final class ContainerLeaks {
     static final String REAPER_THREAD = "process reaper";
-    static final Path RUNC_ROOT = Path.of("/run/containerd/runc");
 
     private final Path state;
     private final String namespace;
@@ -98,7 +97,8 @@ final class ContainerLeaks {
     }
 
     /**
-     * Everything under the state directory but the directory itself, the namespace's directory and the owner's own
+     * Everything under the state directory but the directory itself, the namespace's directory, runc's (empty) root
+     * for it and the owner's own
      * files at the top ({@code .lock}, {@code .events.sock}, whatever their names: files, never directories):
      * a bundle, a half-removed {@code .<id>} bundle, a FIFO, another directory, anything below the top is a leak.
      */
@@ -108,7 +108,8 @@ final class ContainerLeaks {
         }
         Path bundles = state.resolve(namespace);
         try (Stream<Path> all = Files.walk(state)) {
-            return all.filter(p -> !p.equals(state) && !p.equals(bundles))
+            return all.filter(p -> !p.equals(state) && !p.equals(bundles) && !p.equals(runcRoot().getParent())
+                            && !p.equals(runcRoot()))
                     .filter(p -> !p.getParent().equals(state) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
                     .toList();
         }
@@ -125,9 +126,14 @@ final class ContainerLeaks {
                 .toList();
     }
 
-    /** The containers runc still keeps state for in the namespace ({@code /run/containerd/runc/<ns>/<id>}). */
+    /** runc's root for the namespace: the shim v2 runtime gives runc {@code <state>/.runc}. */
+    private Path runcRoot() {
+        return state.resolve(".runc").resolve(namespace);
+    }
+
+    /** The containers runc still keeps state for in the namespace ({@code <state>/.runc/<ns>/<id>}). */
     private List<Path> runcState() throws IOException {
-        Path root = RUNC_ROOT.resolve(namespace);
+        Path root = runcRoot();
         if (!Files.isDirectory(root)) {
             return List.of();
         }

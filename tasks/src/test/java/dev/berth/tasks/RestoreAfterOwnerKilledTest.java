@@ -192,7 +192,7 @@ class RestoreAfterOwnerKilledTest {
         try (var left = Files.list(state.resolve(NS))) {
             assertThat(left.toList()).isEmpty();
         }
-        assertThat(Path.of("/run/containerd/runc", NS, "live")).doesNotExist();
-        assertThat(Path.of("/run/containerd/runc", NS, "short")).doesNotExist();
+        assertThat(state.resolve(".runc").resolve(NS).resolve("live")).doesNotExist();
+        assertThat(state.resolve(".runc").resolve(NS).resolve("short")).doesNotExist();
     }
 }

@@ -35,8 +35,10 @@ public final class ShimV2Runtime {
     /**
      * The runtime's settings.
      *
-     * @param state the state directory: bundles live in {@code <state>/<namespace>/<id>}; its absolute path is also
-     *     the {@code -address} every shim gets, so two state directories never share shim sockets
+     * @param state the state directory: bundles live in {@code <state>/<namespace>/<id>} and runc's state in
+     *     {@code <state>/.runc/<namespace>} (never runc's default root, which a containerd on the same host uses);
+     *     its absolute path is also the {@code -address} every shim gets, so two state directories never share shim
+     *     sockets. One owner at a time: {@code <state>/.lock}.
      * @param schedulers where system calls and timers run
      * @param syscalls the system-call port
      * @param eventsSocket where the shims forward their events ({@code TTRPC_ADDRESS}); by default

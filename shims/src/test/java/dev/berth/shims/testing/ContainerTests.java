@@ -88,7 +88,8 @@ public final class ContainerTests {
 
     /**
      * Removes whatever a container test left under {@code state}, whatever happened: kills the shims carrying the
-     * state's address, removes their sockets, force-deletes the runc containers of every namespace's bundles and
+     * state's address, removes their sockets, force-deletes the runc containers of every namespace's bundles (runc's
+     * root is {@code <state>/.runc}) and
      * unmounts their rootfs. Best effort; for {@code @AfterEach} and {@code @AfterAll}.
      */
     public static void removeLeftovers(Path state) throws Exception {
@@ -111,8 +112,8 @@ public final class ContainerTests {
                         if (Files.exists(address)) {
                             Files.deleteIfExists(Path.of(Files.readString(address).strip().replace("unix://", "")));
                         }
-                        runQuietly("runc", "--root", "/run/containerd/runc/" + namespace.getFileName(), "delete",
-                                "--force", bundle.getFileName().toString());
+                        runQuietly("runc", "--root", state.resolve(".runc").resolve(namespace.getFileName())
+                                .toString(), "delete", "--force", bundle.getFileName().toString());
                         runQuietly("umount", bundle.resolve("rootfs").toString());
                     }
                 }

@@ -214,7 +214,8 @@ final class V2ShimManager implements ShimManager {
                     .setBundle(bundle.path().toString())
                     .setTerminal(false)
                     .setStdout(OutputFiles.stdoutTarget(spec.process().stdio(), fifos.stdout()))
-                    .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()));
+                    .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()))
+                    .setOptions(runcOptions());
             if (fifos.stdin() != null) {
                 request.setStdin(fifos.stdin().toString());
             }
@@ -253,6 +254,33 @@ final class V2ShimManager implements ShimManager {
                     }).subscribeOn(schedulers.syscalls()))
                     .then();
         }
+    }
+
+    /** The type URL the shim expects for its options, exactly (spec §6): not Google's {@code type.googleapis.com/}. */
+    static final String RUNC_OPTIONS_TYPE_URL = "containerd.runc.v1.Options";
+    /** runc's state root under the state directory: a dot-name, which no namespace can take. */
+    static final String RUNC_ROOT = ".runc";
+
+    /**
+     * The runc options of every task: runc keeps its state under {@code <state>/.runc/<namespace>}, so Berth's
+     * containers never share runc's state with a containerd on the same host (whose default root is
+     * {@code /run/containerd/runc}) nor with another Berth state directory, and everything of a task lives under the
+     * state directory. The shim records them in the bundle ({@code options.json}), where its {@code delete} action
+     * finds them again.
+     */
+    com.google.protobuf.Any runcOptions() {
+        return com.google.protobuf.Any.newBuilder()
+                .setTypeUrl(RUNC_OPTIONS_TYPE_URL)
+                .setValue(dev.berth.shims.internal.v2.proto.runc.Options.newBuilder()
+                        .setRoot(runcRoot().toString())
+                        .build()
+                        .toByteString())
+                .build();
+    }
+
+    /** Where runc keeps the state of this manager's containers: {@code <state>/.runc}; the shim adds the namespace. */
+    Path runcRoot() {
+        return state.resolve(RUNC_ROOT);
     }
 
     /**

@@ -41,14 +41,13 @@ import reactor.test.StepVerifier;
  * The v2 runtime against the real {@code containerd-shim-runc-v2}, as root: a shim SIGKILLed under a task is
  * cleaned up after (and reported once, UNKNOWN only if the task had not exited), a normal delete pays for no
  * {@code delete} action, a detached task keeps running, and output can go to files. Each test has its own
- * namespace (runc state {@code /run/containerd/runc/<ns>}) and state directory; whatever a test leaves is removed
+ * namespace (runc state {@code <state>/.runc/<ns>}) and state directory; whatever a test leaves is removed
  * afterwards.
  */
 @Tag("integration")
 @EnabledOnOs(OS.LINUX)
 class DeadShimTest {
     static final Duration BOUND = Duration.ofSeconds(30);
-    static final String RUNC_ROOT = "/run/containerd/runc/";
 
     final RuntimeSchedulers schedulers = RuntimeSchedulers.create("h1-dead-shim-it");
     final List<String> namespaces = new ArrayList<>();
@@ -91,6 +90,11 @@ class DeadShimTest {
         }
     }
 
+    /** runc's root for namespace {@code ns}: the manager gives the shim {@code <state>/.runc}. */
+    String runcRoot(String ns) {
+        return state.resolve(V2ShimManager.RUNC_ROOT).resolve(ns).toString();
+    }
+
     private void removeLeftovers(String ns) throws Exception {
         Path bundles = state.resolve(ns);
         if (Files.isDirectory(bundles)) {
@@ -100,11 +104,11 @@ class DeadShimTest {
                     if (Files.exists(address)) {
                         Files.deleteIfExists(Path.of(ShimStart.parseAddress(Files.readString(address))));
                     }
-                    run("runc", "--root", RUNC_ROOT + ns, "delete", "--force", bundle.getFileName().toString());
+                    run("runc", "--root", runcRoot(ns), "delete", "--force", bundle.getFileName().toString());
                 }
             }
         }
-        Files.deleteIfExists(Path.of(RUNC_ROOT + ns));
+        Files.deleteIfExists(Path.of(runcRoot(ns)));
     }
 
     // ---- the shim dies under a task
@@ -458,7 +462,7 @@ class DeadShimTest {
         assertThat(Files.exists(state.resolve(ns).resolve("." + id))).as("no half-removed bundle").isFalse();
         assertThat(Files.exists(socket)).as("shim socket removed").isFalse();
         assertThat(runc(ns, "state", id)).as("runc state gone").isNotZero();
-        assertThat(Files.exists(Path.of(RUNC_ROOT + ns, id))).as("runc state dir gone").isFalse();
+        assertThat(Files.exists(Path.of(runcRoot(ns), id))).as("runc state dir gone").isFalse();
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).as("no mount in the bundle")
                 .doesNotContain(state.resolve(ns).resolve(id).toString());
         assertThat(ContainerTests.shimsOf(ShimStart.privateAddress(state))).as("no shim").isEmpty();
@@ -503,14 +507,14 @@ class DeadShimTest {
         return zombies;
     }
 
-    private static int runc(String ns, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("runc", "--root", RUNC_ROOT + ns));
+    private int runc(String ns, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("runc", "--root", runcRoot(ns)));
         argv.addAll(List.of(args));
         return run(argv.toArray(String[]::new));
     }
 
-    private static String runcOutput(String ns, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("runc", "--root", RUNC_ROOT + ns));
+    private String runcOutput(String ns, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("runc", "--root", runcRoot(ns)));
         argv.addAll(List.of(args));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
