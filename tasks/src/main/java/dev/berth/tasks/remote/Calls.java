@@ -1,0 +1,144 @@
+package dev.berth.tasks.remote;
+
+import dev.berth.core.Errors;
+import dev.berth.core.Namespaces;
+import dev.berth.core.internal.rpc.GrpcErrors;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * Reactive wrappers of unary and server-streaming gRPC calls on the daemon channel. Each subscription is one call;
+ * cancelling the subscriber cancels the call (the daemon sees CANCELLED). The namespace comes from the subscriber's
+ * Reactor Context ({@link Namespaces}, {@code default} when unset) and is sent as {@code containerd-namespace} on
+ * every call (spec §1.2). Failures are {@link dev.berth.core.BerthException}s mapped by
+ * {@link GrpcErrors#fromContainerd}.
+ */
+final class Calls {
+    static final Metadata.Key<String> NAMESPACE =
+            Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final ManagedChannel channel;
+
+    Calls(ManagedChannel channel) {
+        this.channel = channel;
+    }
+
+    /** One unary call in the Context's namespace. */
+    <Q, R> Mono<R> unary(MethodDescriptor<Q, R> method, Q request) {
+        return Mono.deferContextual(ctx -> unary(Namespaces.of(ctx), method, request));
+    }
+
+    /** One unary call in {@code namespace}. */
+    <Q, R> Mono<R> unary(String namespace, MethodDescriptor<Q, R> method, Q request) {
+        return Mono.create(sink -> {
+            ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT);
+            sink.onCancel(() -> call.cancel("cancelled by the subscriber", null));
+            call.start(new UnaryListener<>(sink, method.getFullMethodName()), headers(namespace));
+            call.sendMessage(request);
+            call.halfClose();
+            call.request(2);
+        });
+    }
+
+    /**
+     * One server-streaming call in {@code namespace}, messages requested from the daemon as the subscriber asks for
+     * them (flow control, so a slow subscriber holds the data in the daemon, not here).
+     */
+    <Q, R> Flux<R> serverStream(String namespace, MethodDescriptor<Q, R> method, Q request) {
+        return Flux.create(sink -> {
+            ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT);
+            AtomicBoolean done = new AtomicBoolean();
+            sink.onDispose(() -> {
+                if (done.compareAndSet(false, true)) {
+                    call.cancel("cancelled by the subscriber", null);
+                }
+            });
+            call.start(new StreamListener<>(sink, done, method.getFullMethodName()), headers(namespace));
+            sink.onRequest(n -> call.request((int) Math.min(n, Integer.MAX_VALUE)));
+            call.sendMessage(request);
+            call.halfClose();
+        });
+    }
+
+    private static Metadata headers(@Nullable String namespace) {
+        Metadata headers = new Metadata();
+        if (namespace != null && !namespace.isEmpty()) {
+            headers.put(NAMESPACE, namespace);
+        }
+        return headers;
+    }
+
+    /** The failure for a non-OK status of {@code method}. */
+    static Throwable error(Status status, String method) {
+        String what = method.substring(method.lastIndexOf('.') + 1);
+        String description = status.getDescription() == null ? "" : status.getDescription();
+        if (status.getCode() == Status.Code.CANCELLED && status.getCause() != null) {
+            return Errors.wrap(status.getCause(), "%s", what);
+        }
+        return GrpcErrors.fromContainerd(status.getCode().value(), description, what);
+    }
+
+    private static final class UnaryListener<R> extends ClientCall.Listener<R> {
+        private final MonoSink<R> sink;
+        private final String method;
+        private @Nullable R response;
+
+        UnaryListener(MonoSink<R> sink, String method) {
+            this.sink = sink;
+            this.method = method;
+        }
+
+        @Override
+        public void onMessage(R message) {
+            response = message;
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+            if (!status.isOk()) {
+                sink.error(error(status, method));
+            } else if (response == null) {
+                sink.error(Errors.internal("%s: no response message", method));
+            } else {
+                sink.success(response);
+            }
+        }
+    }
+
+    private static final class StreamListener<R> extends ClientCall.Listener<R> {
+        private final FluxSink<R> sink;
+        private final AtomicBoolean done;
+        private final String method;
+
+        StreamListener(FluxSink<R> sink, AtomicBoolean done, String method) {
+            this.sink = sink;
+            this.done = done;
+            this.method = method;
+        }
+
+        @Override
+        public void onMessage(R message) {
+            sink.next(message);
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+            done.set(true);
+            if (status.isOk()) {
+                sink.complete();
+            } else {
+                sink.error(error(status, method));
+            }
+        }
+    }
+}
