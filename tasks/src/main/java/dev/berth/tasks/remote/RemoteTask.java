@@ -181,7 +181,7 @@ final class RemoteTask extends RemoteProcessBase implements Task {
                 .flatMapMany(initPid -> daemon.calls.unary(namespace, TasksGrpc.getListPidsMethod(),
                                 ListPidsRequest.newBuilder().setContainerId(containerId).build())
                         .flatMapIterable(r -> r.getProcessesList().stream()
-                                .map(info -> new ProcessInfo((int) info.getPid(), execIdOf(info), ""))
+                                .map(info -> new ProcessInfo(info.getPid(), execIdOf(info), ""))
                                 .sorted(Comparator.comparing((ProcessInfo i) -> i.pid() != initPid))
                                 .toList()));
     }

@@ -69,6 +69,9 @@ public final class RemoteTaskService implements TaskService {
         RuntimeSchedulers schedulers = RuntimeSchedulers.create("berth");
         IoLoop loop = null;
         try {
+            // Start the timer thread now: it times every drain and reconnect, and a thread that appears on the
+            // first exit whose output lags would look like a per-task leak.
+            schedulers.timer().schedule(() -> { });
             Syscalls sys = Syscalls.linux();
             loop = IoLoop.create("berth-containerd-fifo", sys);
             // Call callbacks run on the events() thread, never on the netty I/O thread.
