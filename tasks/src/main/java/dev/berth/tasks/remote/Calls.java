@@ -5,10 +5,16 @@ import dev.berth.core.Namespaces;
 import dev.berth.core.internal.rpc.GrpcErrors;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import java.net.ConnectException;
+import java.time.Duration;
+import dev.berth.core.ErrorKind;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.retry.Retry;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -27,10 +33,16 @@ final class Calls {
     static final Metadata.Key<String> NAMESPACE =
             Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
 
-    private final ManagedChannel channel;
+    /** How often, and how far apart, a call that never reached the daemon (connect refused) is tried again. */
+    static final int NOT_SENT_RETRIES = 3;
+    static final Duration NOT_SENT_DELAY = Duration.ofMillis(100);
 
-    Calls(ManagedChannel channel) {
+    private final ManagedChannel channel;
+    private final Scheduler timer;
+
+    Calls(ManagedChannel channel, Scheduler timer) {
         this.channel = channel;
+        this.timer = timer;
     }
 
     /** One unary call in the Context's namespace. */
@@ -40,14 +52,40 @@ final class Calls {
 
     /** One unary call in {@code namespace}. */
     <Q, R> Mono<R> unary(String namespace, MethodDescriptor<Q, R> method, Q request) {
-        return Mono.create(sink -> {
+        return Mono.<R>create(sink -> {
+            wake();
             ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT);
             sink.onCancel(() -> call.cancel("cancelled by the subscriber", null));
             call.start(new UnaryListener<>(sink, method.getFullMethodName()), headers(namespace));
             call.sendMessage(request);
             call.halfClose();
             call.request(2);
-        });
+        }).retryWhen(notSent());
+    }
+
+    /**
+     * Tries again a call the channel failed before it reached the daemon: right after the daemon comes back, the
+     * channel may still report the refused connect of a moment ago. Nothing was sent, so any call may be retried;
+     * if the daemon is really down the call fails UNAVAILABLE after a few hundred milliseconds.
+     */
+    private Retry notSent() {
+        return Retry.fixedDelay(NOT_SENT_RETRIES, NOT_SENT_DELAY).scheduler(timer)
+                .filter(Calls::neverSent)
+                .onRetryExhaustedThrow((spec, signal) -> signal.failure());
+    }
+
+    static boolean neverSent(Throwable e) {
+        if (!Errors.is(e, ErrorKind.UNAVAILABLE)) {
+            return false;
+        }
+        for (Throwable s : e.getSuppressed()) {
+            for (Throwable c = s; c != null; c = c.getCause()) {
+                if (c instanceof ConnectException) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -55,7 +93,8 @@ final class Calls {
      * them (flow control, so a slow subscriber holds the data in the daemon, not here).
      */
     <Q, R> Flux<R> serverStream(String namespace, MethodDescriptor<Q, R> method, Q request) {
-        return Flux.create(sink -> {
+        return Flux.<R>create(sink -> {
+            wake();
             ClientCall<Q, R> call = channel.newCall(method, CallOptions.DEFAULT);
             AtomicBoolean done = new AtomicBoolean();
             sink.onDispose(() -> {
@@ -67,7 +106,19 @@ final class Calls {
             sink.onRequest(n -> call.request((int) Math.min(n, Integer.MAX_VALUE)));
             call.sendMessage(request);
             call.halfClose();
-        });
+        }).retryWhen(notSent());
+    }
+
+    /**
+     * After the daemon went away, grpc waits out a growing connect backoff (up to two minutes) and fails every call
+     * made meanwhile at once, even when the daemon is back. A new call instead makes the channel try now: if the
+     * daemon is up the call goes through, if not it fails UNAVAILABLE as fast as before. The reconnect loops of
+     * exits and events pace themselves (capped backoff), so this never spins.
+     */
+    private void wake() {
+        if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+            channel.resetConnectBackoff();
+        }
     }
 
     private static Metadata headers(@Nullable String namespace) {
@@ -85,7 +136,11 @@ final class Calls {
         if (status.getCode() == Status.Code.CANCELLED && status.getCause() != null) {
             return Errors.wrap(status.getCause(), "%s", what);
         }
-        return GrpcErrors.fromContainerd(status.getCode().value(), description, what);
+        Throwable error = GrpcErrors.fromContainerd(status.getCode().value(), description, what);
+        if (status.getCause() != null) {
+            error.addSuppressed(status.getCause()); // the transport's reason, for diagnosis
+        }
+        return error;
     }
 
     private static final class UnaryListener<R> extends ClientCall.Listener<R> {

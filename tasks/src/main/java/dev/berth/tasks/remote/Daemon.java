@@ -11,7 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.util.retry.Retry;
 import reactor.util.retry.RetryBackoffSpec;
 
@@ -24,6 +28,8 @@ final class Daemon {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
+    /** How long {@link #resumed()} waits for the event subscriptions to be confirmed again. */
+    static final Duration RESUBSCRIBE_WAIT = Duration.ofSeconds(5);
 
     final Calls calls;
     final RuntimeSchedulers schedulers;
@@ -31,6 +37,8 @@ final class Daemon {
     final IoLoop loop;
     final Path fifoRoot;
     final Duration drainTimeout;
+    private final Set<Object> resubscribing = ConcurrentHashMap.newKeySet();
+    private final Sinks.Many<Boolean> changes = Sinks.many().multicast().directBestEffort();
 
     Daemon(Calls calls, RuntimeSchedulers schedulers, Syscalls sys, IoLoop loop, Path fifoRoot,
             Duration drainTimeout) {
@@ -51,6 +59,31 @@ final class Daemon {
                 .flatMap(r -> r.getStatus() == HealthCheckResponse.ServingStatus.SERVING ? Mono.<Void>empty()
                         : Mono.error(Errors.unavailable("containerd reports %s", r.getStatus())))
                 .retryWhen(reconnect("health check"));
+    }
+
+    /**
+     * Completes once the daemon serves again and every event subscription that lost its stream is subscribed
+     * again and confirmed (or {@link #RESUBSCRIBE_WAIT} passed). Waits re-issued after an outage go through here,
+     * so that an exit or delete that follows them is seen by the resubscribed streams: containerd replays nothing.
+     */
+    Mono<Void> resumed() {
+        return serving().then(Flux.merge(changes.asFlux(), Mono.just(Boolean.TRUE))
+                .filter(x -> resubscribing.isEmpty())
+                .next()
+                .then()
+                .timeout(RESUBSCRIBE_WAIT, Mono.empty(), schedulers.timer()));
+    }
+
+    /** An event subscription lost its stream: {@link #resumed()} waits for it. */
+    void resubscribing(Object subscription) {
+        resubscribing.add(subscription);
+    }
+
+    /** An event subscription is confirmed again, or gone. */
+    void resubscribed(Object subscription) {
+        if (resubscribing.remove(subscription)) {
+            changes.tryEmitNext(Boolean.TRUE);
+        }
     }
 
     /** Retries UNAVAILABLE failures forever with capped backoff on the timer; other failures pass through. */

@@ -49,7 +49,7 @@ final class ExitWatch {
         WaitRequest request = WaitRequest.newBuilder().setContainerId(containerId).setExecId(execId).build();
         Disposable d = daemon.calls.unary(namespace, TasksGrpc.getWaitMethod(), request)
                 .retryWhen(daemon.reconnect("[" + who() + "] wait")
-                        .doBeforeRetryAsync(s -> daemon.serving()))
+                        .doBeforeRetryAsync(s -> daemon.resumed()))
                 .subscribe(r -> emit(Timestamps.exit(r.getExitStatus(), r.getExitedAt(), clock.instant())),
                         this::failed);
         if (!wait.compareAndSet(null, d)) {

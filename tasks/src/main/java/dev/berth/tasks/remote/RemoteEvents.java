@@ -11,6 +11,7 @@ import dev.berth.core.SubscribeOptions;
 import dev.berth.events.EventFilter;
 import dev.berth.events.TaskTopics;
 import dev.berth.events.proto.containerd.events.TaskExit;
+import dev.berth.events.proto.containerd.services.events.v1.PublishRequest;
 import dev.berth.events.proto.containerd.services.events.v1.SubscribeRequest;
 import dev.berth.tasks.remote.proto.events.EventsGrpc;
 import dev.berth.tasks.remote.proto.tasks.ListTasksRequest;
@@ -53,6 +54,14 @@ final class RemoteEvents implements EventSubscriber {
     static final String GAP_TYPE_URL = "dev.berth.events.Gap";
     /** Exits this long before the stream broke are reconciled too (they may not have reached us). */
     static final Duration SLACK = Duration.ofSeconds(2);
+    /** Topics of the sentinels that confirm a resubscription; never delivered. */
+    static final String SENTINEL_PREFIX = "/berth/sentinel/";
+    static final String SENTINEL_TYPE_URL = "dev.berth.events.Sentinel";
+    /** The namespace sentinels are published in (Publish needs one; the sentinel's filter entry ignores it). */
+    static final String SENTINEL_NAMESPACE = "berth";
+    static final Duration SENTINEL_PERIOD = Duration.ofMillis(100);
+    static final int SENTINEL_TRIES = 50;
+    private static final java.util.concurrent.atomic.AtomicLong SERIAL = new java.util.concurrent.atomic.AtomicLong();
 
     private final Daemon daemon;
     private final Clock clock;
@@ -112,18 +121,59 @@ final class RemoteEvents implements EventSubscriber {
         }
 
         Flux<Envelope> attempt() {
-            SubscribeRequest request = SubscribeRequest.newBuilder().addAllFilters(filters).build();
-            return daemon.calls.serverStream("", EventsGrpc.getSubscribeMethod(), request)
+            return stream(false);
+        }
+
+        /**
+         * One Events/Subscribe. After a reconnect ({@code confirm}) the stream is confirmed before the Waits of the
+         * service go on (spec §2.4: a subscription is not acknowledged): the filters get one more entry (entries
+         * are OR-ed, so it adds only this) matching a sentinel topic of this attempt, a sentinel is published
+         * until it comes back, and then {@link Daemon#resubscribed} is told. Sentinels never reach the subscriber.
+         */
+        Flux<Envelope> stream(boolean confirm) {
+            String sentinel = SENTINEL_PREFIX + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + "-" + SERIAL.incrementAndGet();
+            List<String> entries = confirm && !filters.isEmpty()
+                    ? java.util.stream.Stream.concat(filters.stream(), java.util.stream.Stream.of(
+                            "topic==\"" + sentinel + "\"")).toList()
+                    : filters;
+            SubscribeRequest request = SubscribeRequest.newBuilder().addAllFilters(entries).build();
+            reactor.core.publisher.Sinks.Empty<Void> confirmed = reactor.core.publisher.Sinks.empty();
+            Flux<Envelope> events = daemon.calls.serverStream("", EventsGrpc.getSubscribeMethod(), request)
                     .map(e -> new Envelope(instant(e.getTimestamp()), e.getNamespace(), e.getTopic(), e.getEvent()))
-                    .filter(this::firstTime)
-                    .onErrorResume(Errors::isRetryable, e -> {
-                        Instant broke = clock.instant();
-                        log.warn("event stream lost ({}): resubscribing once containerd serves", e.getMessage());
-                        return Flux.concat(
-                                Mono.just(gap(broke, e)),
-                                daemon.serving().then(Mono.empty()),
-                                Flux.defer(() -> Flux.merge(attempt(), reconcile(broke.minus(SLACK)))));
-                    });
+                    .filter(e -> {
+                        if (!e.topic().startsWith(SENTINEL_PREFIX)) {
+                            return true;
+                        }
+                        if (e.topic().equals(sentinel)) {
+                            confirmed.tryEmitEmpty();
+                            daemon.resubscribed(this);
+                        }
+                        return false;
+                    })
+                    .filter(this::firstTime);
+            if (confirm) {
+                Mono<Void> publish = daemon.calls.unary(SENTINEL_NAMESPACE, EventsGrpc.getPublishMethod(),
+                                Validation.publish(PublishRequest.newBuilder().setTopic(sentinel)
+                                        .setEvent(Any.newBuilder().setTypeUrl(SENTINEL_TYPE_URL)).build()))
+                        .then()
+                        .onErrorResume(e -> Mono.empty());
+                Flux<Envelope> sentinels = Flux.interval(Duration.ZERO, SENTINEL_PERIOD, daemon.schedulers.timer())
+                        .take(SENTINEL_TRIES)
+                        .concatMap(i -> publish)
+                        .takeUntilOther(confirmed.asMono())
+                        .thenMany(Flux.<Envelope>empty())
+                        .doFinally(s -> daemon.resubscribed(this));
+                events = Flux.merge(events, sentinels);
+            }
+            return events.onErrorResume(Errors::isRetryable, e -> {
+                Instant broke = clock.instant();
+                daemon.resubscribing(this);
+                log.warn("event stream lost ({}): resubscribing once containerd serves", e.getMessage());
+                return Flux.concat(
+                        Mono.just(gap(broke, e)),
+                        daemon.serving().then(Mono.empty()),
+                        Flux.defer(() -> Flux.merge(stream(true), reconcile(broke.minus(SLACK)))));
+            }).doFinally(s -> daemon.resubscribed(this));
         }
 
         /** Records namespaces; drops an exit already delivered. */

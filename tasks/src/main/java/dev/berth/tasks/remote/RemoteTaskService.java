@@ -77,7 +77,7 @@ public final class RemoteTaskService implements TaskService {
             // Call callbacks run on the events() thread, never on the netty I/O thread.
             DaemonChannel channel = DaemonChannel.open(socket.toAbsolutePath(),
                     r -> schedulers.events().schedule(r));
-            Daemon daemon = new Daemon(new Calls(channel.channel()), schedulers, sys, loop,
+            Daemon daemon = new Daemon(new Calls(channel.channel(), schedulers.timer()), schedulers, sys, loop,
                     fifoRoot.toAbsolutePath(), drainTimeout);
             return new RemoteTaskService(daemon, channel, Clock.systemUTC());
         } catch (RuntimeException e) {
