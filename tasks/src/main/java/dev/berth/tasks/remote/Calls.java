@@ -34,7 +34,7 @@ final class Calls {
             Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
 
     /** How often, and how far apart, a call that never reached the daemon (connect refused) is tried again. */
-    static final int NOT_SENT_RETRIES = 3;
+    static final int NOT_SENT_RETRIES = 5;
     static final Duration NOT_SENT_DELAY = Duration.ofMillis(100);
 
     private final ManagedChannel channel;
@@ -80,7 +80,8 @@ final class Calls {
         }
         for (Throwable s : e.getSuppressed()) {
             for (Throwable c = s; c != null; c = c.getCause()) {
-                if (c instanceof ConnectException) {
+                // ECONNREFUSED, or ENOENT for a socket file not there (yet): the connect failed, nothing was sent.
+                if (c instanceof ConnectException || c instanceof java.io.FileNotFoundException) {
                     return true;
                 }
             }

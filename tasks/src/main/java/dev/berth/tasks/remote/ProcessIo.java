@@ -33,9 +33,10 @@ final class ProcessIo {
     private final String stdinUri;
     private final String stdoutUri;
     private final String stderrUri;
-    private @Nullable OutputPipe stdout;
-    private @Nullable OutputPipe stderr;
-    private IoLoop.@Nullable InputPipe stdin;
+    // Set on a syscalls() thread while the process is made, read from any thread after.
+    private volatile @Nullable OutputPipe stdout;
+    private volatile @Nullable OutputPipe stderr;
+    private volatile IoLoop.@Nullable InputPipe stdin;
     private final List<Disposable> drains = new ArrayList<>(2);
     private final boolean stdoutPipe;
     private final boolean stderrPipe;

@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,6 +62,8 @@ final class RemoteEvents implements EventSubscriber {
     static final String SENTINEL_NAMESPACE = "berth";
     static final Duration SENTINEL_PERIOD = Duration.ofMillis(100);
     static final int SENTINEL_TRIES = 50;
+    /** How many recent exits a subscription remembers to deliver each once. */
+    static final int DEDUPE_WINDOW = 4096;
     private static final java.util.concurrent.atomic.AtomicLong SERIAL = new java.util.concurrent.atomic.AtomicLong();
 
     private final Daemon daemon;
@@ -112,7 +115,14 @@ final class RemoteEvents implements EventSubscriber {
     private final class Subscription {
         final List<String> filters;
         final EventFilter filter;
-        final Set<String> delivered = ConcurrentHashMap.newKeySet();
+        /** The exits delivered lately: enough to deduplicate around a reconnect, bounded for long subscriptions. */
+        final Set<String> delivered = java.util.Collections.newSetFromMap(java.util.Collections.synchronizedMap(
+                new java.util.LinkedHashMap<String, Boolean>() {
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                        return size() > DEDUPE_WINDOW;
+                    }
+                }));
         final Set<String> namespaces = ConcurrentHashMap.newKeySet();
 
         Subscription(List<String> filters, EventFilter filter) {
@@ -198,7 +208,10 @@ final class RemoteEvents implements EventSubscriber {
             tasks.forEach(t -> namespaces.add(t.namespace));
             Flux<Envelope> fromWaits = Flux.fromIterable(tasks)
                     .flatMap(t -> Flux.concat(Flux.just((RemoteProcessBase) t), Flux.fromIterable(t.execs())))
-                    .flatMap(p -> p.exit().map(status -> exitEnvelope(p.namespace, p.containerId,
+                    .flatMap(p -> p.exit()
+                            // An unknown exit is no event containerd sent: the gap marker stands for it.
+                            .filter(status -> status.kind() != dev.berth.core.ExitStatus.Kind.UNKNOWN)
+                            .map(status -> exitEnvelope(p.namespace, p.containerId,
                             p.execId.isEmpty() ? p.containerId : p.execId, 0, status.toShellCode(),
                             Timestamps.timestamp(status.exitedAt()))));
             Flux<Envelope> fromList = Flux.fromIterable(List.copyOf(namespaces))

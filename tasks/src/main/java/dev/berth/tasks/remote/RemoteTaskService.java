@@ -106,9 +106,11 @@ public final class RemoteTaskService implements TaskService {
             TaskCreation.validate(spec);
             return new TaskCreation(daemon, ns, spec, clock, this::forget).run()
                     .map(task -> {
-                        if (tasks.putIfAbsent(key(ns, spec.id()), task) != null) {
-                            log.warn("[{}/{}] replaced a tracked task of the same id", ns, spec.id());
-                            tasks.put(key(ns, spec.id()), task);
+                        // The daemon refused a second container of this id, so an entry here is a stale adoption
+                        // (its task was deleted behind our back): the new task replaces it.
+                        RemoteTask stale = tasks.put(key(ns, spec.id()), task);
+                        if (stale != null) {
+                            stale.exit.stop();
                         }
                         return (Task) task;
                     });

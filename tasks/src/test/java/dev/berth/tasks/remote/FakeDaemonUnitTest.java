@@ -118,8 +118,9 @@ class FakeDaemonUnitTest {
     }
 
     @Test
-    void createSendsTheContextsNamespaceOpensTheReadersBeforeCreateAndWaitsBeforeStart() {
+    void createSendsTheContextsNamespaceOpensTheReadersBeforeCreateAndWaitsBeforeStart() throws Exception {
         Task task = service.create(spec("t1")).contextWrite(Namespaces.with("h6-unit")).block(WAIT);
+        assertThat(fake.waitArrived.get(10, TimeUnit.SECONDS)).as("Wait sent once Create answered").isTrue();
         assertThat(fake.readersWereOpenAtCreate.getNow(false)).as("stdout and stderr readers open at Create")
                 .isTrue();
         assertThat(fake.createRequest.getNow(null).getStdin()).as("no stdin pipe asked for").isEmpty();
