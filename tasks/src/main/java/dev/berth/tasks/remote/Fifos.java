@@ -29,8 +29,9 @@ record Fifos(Path dir, @Nullable Path stdin, Path stdout, Path stderr) {
             dir = Files.createTempDirectory(root, id + "-", PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
-            throw Errors.of(dev.berth.core.ErrorKind.UNAVAILABLE, e, "make a FIFO directory under %s: %s", root,
-                    e.getMessage());
+            dev.berth.core.ErrorKind kind = e instanceof java.nio.file.AccessDeniedException
+                    ? dev.berth.core.ErrorKind.PERMISSION_DENIED : dev.berth.core.ErrorKind.UNAVAILABLE;
+            throw Errors.of(kind, e, "make a FIFO directory under %s: %s", root, e.getMessage());
         }
         Fifos fifos = new Fifos(dir, stdin ? dir.resolve(id + "-stdin") : null, dir.resolve(id + "-stdout"),
                 dir.resolve(id + "-stderr"));
