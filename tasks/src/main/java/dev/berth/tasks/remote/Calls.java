@@ -189,9 +189,16 @@ final class Calls {
 
         @Override
         public void onClose(Status status, Metadata trailers) {
-            done.set(true);
+            if (!done.compareAndSet(false, true) && status.getCode() == Status.Code.CANCELLED) {
+                return; // our own cancel: the subscriber is gone
+            }
             if (status.isOk()) {
                 sink.complete();
+            } else if (status.getCode() == Status.Code.CANCELLED) {
+                // We did not cancel, so the daemon (or the connection) reset the stream: a stream lost, as when
+                // the daemon dies, not a refusal of the request.
+                sink.error(Errors.of(ErrorKind.UNAVAILABLE, status.asRuntimeException(),
+                        "%s: stream reset by the daemon", method.substring(method.lastIndexOf('.') + 1)));
             } else {
                 sink.error(error(status, method));
             }

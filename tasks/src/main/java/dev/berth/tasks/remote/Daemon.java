@@ -37,6 +37,8 @@ final class Daemon {
     final IoLoop loop;
     final Path fifoRoot;
     final Duration drainTimeout;
+    /** Set when the service closes: nothing reconnects any more. */
+    final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final Set<Object> resubscribing = ConcurrentHashMap.newKeySet();
     private final Sinks.Many<Boolean> changes = Sinks.many().multicast().directBestEffort();
 
@@ -91,7 +93,7 @@ final class Daemon {
         return Retry.backoff(Long.MAX_VALUE, FIRST_BACKOFF)
                 .maxBackoff(MAX_BACKOFF)
                 .scheduler(schedulers.timer())
-                .filter(Errors::isRetryable)
+                .filter(e -> Errors.isRetryable(e) && !closed.get())
                 .doBeforeRetry(s -> log.debug("{}: containerd unavailable, retry {} ({})", what, s.totalRetries() + 1,
                         s.failure().getMessage()));
     }

@@ -45,7 +45,8 @@ import reactor.core.publisher.Mono;
  * reconciled: the processes this service tracks report theirs through their Waits, and {@code Tasks/List} of every
  * namespace seen so far gives stopped tasks; each becomes a synthesized {@code /tasks/exit} if the filters match it
  * and it was not delivered yet. Exits are delivered once per subscription, deduplicated by (container id, process
- * id, exited_at). Other events of the outage stay lost: the gap marker says so.
+ * id, exited_at). Other events of the outage stay lost: the gap marker says so. A stream the daemon resets without
+ * our cancel counts as lost too. When the service closes, every subscription completes.
  */
 final class RemoteEvents implements EventSubscriber {
     private static final Logger log = LoggerFactory.getLogger(RemoteEvents.class);
@@ -175,7 +176,8 @@ final class RemoteEvents implements EventSubscriber {
                         .doFinally(s -> daemon.resubscribed(this));
                 events = Flux.merge(events, sentinels);
             }
-            return events.onErrorResume(Errors::isRetryable, e -> {
+            return events.onErrorResume(e -> Errors.isRetryable(e) && daemon.closed.get(), e -> Flux.empty())
+                    .onErrorResume(Errors::isRetryable, e -> {
                 Instant broke = clock.instant();
                 daemon.resubscribing(this);
                 log.warn("event stream lost ({}): resubscribing once containerd serves", e.getMessage());

@@ -185,6 +185,7 @@ public final class RemoteTaskService implements TaskService {
             if (!closed.compareAndSet(false, true)) {
                 return Mono.empty();
             }
+            // Event subscriptions end (complete) when the channel goes; see RemoteEvents.
             List<RemoteTask> all = List.copyOf(tasks.values());
             return Flux.fromIterable(all)
                     .flatMap(t -> {
@@ -200,6 +201,14 @@ public final class RemoteTaskService implements TaskService {
                                 })
                                 .then();
                     })
+                    .then(Mono.fromRunnable(() -> {
+                        // Nothing reconnects from now on; Waits still pending (a delete that failed) end here.
+                        daemon.closed.set(true);
+                        tasks.values().forEach(t -> {
+                            t.exit.stop();
+                            t.execs().forEach(e -> e.exit.stop());
+                        });
+                    }))
                     .then(channel.close(daemon.schedulers.syscalls()))
                     .then(daemon.loop.close())
                     .doFinally(s -> daemon.schedulers.dispose());
