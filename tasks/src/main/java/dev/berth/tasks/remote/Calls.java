@@ -189,8 +189,8 @@ final class Calls {
 
         @Override
         public void onClose(Status status, Metadata trailers) {
-            if (!done.compareAndSet(false, true) && status.getCode() == Status.Code.CANCELLED) {
-                return; // our own cancel: the subscriber is gone
+            if (!done.compareAndSet(false, true)) {
+                return; // we cancelled: the subscriber is gone, whatever the status says
             }
             if (status.isOk()) {
                 sink.complete();
