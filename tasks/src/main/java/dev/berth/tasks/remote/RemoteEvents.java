@@ -142,7 +142,10 @@ final class RemoteEvents implements EventSubscriber {
          * until it comes back, and then {@link Daemon#resubscribed} is told. Sentinels never reach the subscriber.
          */
         Flux<Envelope> stream(boolean confirm) {
-            String sentinel = SENTINEL_PREFIX + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + "-" + SERIAL.incrementAndGet();
+            // Not a UUID: SecureRandom may block, and this runs on a non-blocking thread.
+            String sentinel = SENTINEL_PREFIX + Long.toHexString(
+                    java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE)
+                    + "-" + SERIAL.incrementAndGet();
             List<String> entries = confirm && !filters.isEmpty()
                     ? java.util.stream.Stream.concat(filters.stream(), java.util.stream.Stream.of(
                             "topic==\"" + sentinel + "\"")).toList()
@@ -176,16 +179,18 @@ final class RemoteEvents implements EventSubscriber {
                         .doFinally(s -> daemon.resubscribed(this));
                 events = Flux.merge(events, sentinels);
             }
-            return events.onErrorResume(e -> Errors.isRetryable(e) && daemon.closed.get(), e -> Flux.empty())
+            return events
+                    .onErrorResume(e -> Errors.isRetryable(e) && daemon.closed.get(), e -> Flux.empty())
                     .onErrorResume(Errors::isRetryable, e -> {
-                Instant broke = clock.instant();
-                daemon.resubscribing(this);
-                log.warn("event stream lost ({}): resubscribing once containerd serves", e.getMessage());
-                return Flux.concat(
-                        Mono.just(gap(broke, e)),
-                        daemon.serving().then(Mono.empty()),
-                        Flux.defer(() -> Flux.merge(stream(true), reconcile(broke.minus(SLACK)))));
-            }).doFinally(s -> daemon.resubscribed(this));
+                        Instant broke = clock.instant();
+                        daemon.resubscribing(this);
+                        log.warn("event stream lost ({}): resubscribing once containerd serves", e.getMessage());
+                        return Flux.concat(
+                                Mono.just(gap(broke, e)),
+                                daemon.serving().then(Mono.empty()),
+                                Flux.defer(() -> Flux.merge(stream(true), reconcile(broke.minus(SLACK)))));
+                    })
+                    .doFinally(s -> daemon.resubscribed(this));
         }
 
         /** Records namespaces; drops an exit already delivered. */

@@ -130,7 +130,8 @@ public final class RemoteTaskService implements TaskService {
     }
 
     /** One adoption per task at a time, so that concurrent gets share one Wait. */
-    private Mono<RemoteTask> adopt(String ns, String id, dev.berth.tasks.remote.proto.types.@org.jspecify.annotations.Nullable Process process) {
+    private Mono<RemoteTask> adopt(String ns, String id,
+            dev.berth.tasks.remote.proto.types.@org.jspecify.annotations.Nullable Process process) {
         String k = key(ns, id);
         return Mono.defer(() -> {
             RemoteTask known = tasks.get(k);
