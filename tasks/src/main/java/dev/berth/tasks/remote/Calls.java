@@ -194,13 +194,15 @@ final class Calls {
             }
             if (status.isOk()) {
                 sink.complete();
-            } else if (status.getCode() == Status.Code.CANCELLED) {
-                // We did not cancel, so the daemon (or the connection) reset the stream: a stream lost, as when
-                // the daemon dies, not a refusal of the request.
-                sink.error(Errors.of(ErrorKind.UNAVAILABLE, status.asRuntimeException(),
-                        "%s: stream reset by the daemon", method.substring(method.lastIndexOf('.') + 1)));
             } else {
-                sink.error(error(status, method));
+                // We did not cancel: a CANCELLED status means the daemon reset the stream (see GrpcErrors).
+                Throwable error = GrpcErrors.fromContainerdStream(status.getCode().value(),
+                        status.getDescription() == null ? "" : status.getDescription(),
+                        method.substring(method.lastIndexOf('.') + 1));
+                if (status.getCause() != null) {
+                    error.addSuppressed(status.getCause());
+                }
+                sink.error(error);
             }
         }
     }

@@ -60,6 +60,17 @@ class ContainerdErrorsUnitTest {
     }
 
     @Test
+    void aStreamTheDaemonResetIsUnavailableSoItIsMadeAgain() {
+        assertThat(Errors.kindOf(GrpcErrors.fromContainerdStream(1, "RST_STREAM", "Events/Subscribe")))
+                .isEqualTo(ErrorKind.UNAVAILABLE);
+        assertThat(Errors.kindOf(GrpcErrors.fromContainerdStream(2, "subscription error: failed parsing "
+                + "subscription filters: filters: parse error: invalid argument", "Events/Subscribe")))
+                .isEqualTo(ErrorKind.INVALID_ARGUMENT);
+        assertThat(Errors.kindOf(GrpcErrors.fromContainerd(1, "cancelled", "Tasks/Wait")))
+                .as("a unary CANCELLED keeps the general mapping").isEqualTo(ErrorKind.UNKNOWN);
+    }
+
+    @Test
     void theRefinedErrorKeepsTheOriginalCodeInItsMessage() {
         assertThat(GrpcErrors.fromContainerd(2, "cannot start a running process: unknown", "Tasks/Start")
                 .getMessage()).contains("Tasks/Start").contains("UNKNOWN");

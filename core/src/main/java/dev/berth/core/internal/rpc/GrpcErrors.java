@@ -135,6 +135,21 @@ public final class GrpcErrors {
                 null);
     }
 
+    /**
+     * The failure that ends a server stream from a containerd daemon (Events/Subscribe) that this side did not
+     * cancel. As {@link #fromContainerd}, except that {@code CANCELLED (1)} is {@link ErrorKind#UNAVAILABLE}: the
+     * daemon (or the connection) reset the stream, which loses it as surely as the daemon dying does, so the stream
+     * is to be made again, not given up.
+     */
+    public static BerthException fromContainerdStream(int code, String message, String what) {
+        if (code == CANCELLED) {
+            return new BerthException(ErrorKind.UNAVAILABLE,
+                    what + ": stream reset by the daemon" + (message.isEmpty() ? "" : ": " + message)
+                            + " (status CANCELLED)", null);
+        }
+        return fromContainerd(code, message, what);
+    }
+
     private static ErrorKind refineUnknown(String message) {
         String m = message.endsWith(": unknown") ? message.substring(0, message.length() - ": unknown".length())
                 : message;
