@@ -84,4 +84,28 @@ public final class Berth {
             throw e;
         }
     }
+
+    /**
+     * A task service over a containerd daemon (1.6) listening on {@code socket}, e.g.
+     * {@code /run/containerd/containerd.sock}: containers run by the daemon's {@code io.containerd.runc.v2} runtime
+     * from each TaskSpec's rootfs directory, so every TaskSpec needs a rootfs. The namespace of each call is the
+     * Reactor Context's ({@link dev.berth.core.Namespaces}), sent to the daemon as {@code containerd-namespace}.
+     * Stdio FIFOs are made under {@code /run/berth/fifo}. {@code get} and {@code list} also return tasks other
+     * clients (such as {@code ctr}) created; those have no stdio here. {@code events()} subscribes to the daemon's
+     * event stream with the filters applied by the daemon.
+     *
+     * <p>When the daemon goes away, commands fail with UNAVAILABLE, but each tracked task's {@code exit()} and every
+     * event subscription reconnect once the daemon serves again: an exit during the outage is still delivered,
+     * once, and a subscriber receives a gap marker envelope ({@code /berth/events/gap}) for the events it missed.
+     * Nothing connects until the first call. Closing the service force-deletes the tasks it created and closes the
+     * connection; the daemon and other clients' tasks are left alone.
+     *
+     * @param socket the daemon's gRPC socket (the caller needs access to it: root, or its group)
+     * @throws dev.berth.core.BerthException UNAVAILABLE if native epoll is not available on this machine
+     */
+    public static TaskService containerd(java.nio.file.Path socket) {
+        return dev.berth.tasks.remote.RemoteTaskService.connect(socket,
+                dev.berth.tasks.remote.RemoteTaskService.DEFAULT_FIFO_ROOT,
+                dev.berth.tasks.remote.RemoteTaskService.DEFAULT_DRAIN_TIMEOUT);
+    }
 }

@@ -3,6 +3,7 @@ package dev.berth.core.internal.rpc;
 import dev.berth.core.BerthException;
 import dev.berth.core.ErrorKind;
 import dev.berth.core.Errors;
+import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -98,6 +99,94 @@ public final class GrpcErrors {
         return new BerthException(kind, text.toString(), null);
     }
 
+    /**
+     * The failure for a non-OK status received from a containerd daemon, whose codes are irregular (spec
+     * containerd-grpc-api §6): the shim's errors cross a ttrpc hop, and some handlers skip the mapping, so a
+     * classified error often arrives as {@code UNKNOWN} with its class only in the message. For {@code UNKNOWN}
+     * this refines the kind, in order:
+     * <ol>
+     *   <li>a trailing class text ({@code ": not found"}, {@code ": invalid argument"}, {@code ": failed
+     *       precondition"}, ...), as containerd's own {@code errdefs.FromGRPC} reads it: e.g. every Metrics error and
+     *       a Subscribe filter that does not parse;</li>
+     *   <li>the runc shim's state refusals, which containerd leaves unclassified ({@code cannot start a running
+     *       process}, {@code cannot delete a running process}, {@code cannot pause a paused container}, {@code
+     *       cannot resume a running process}, {@code container not running}, {@code process already finished}):
+     *       FAILED_PRECONDITION, the kind Berth's local runtimes give for the same refusal;</li>
+     *   <li>runc's report of a program it cannot exec ({@code exec: "/x": stat /x: no such file or directory},
+     *       {@code executable file not found in $PATH}): NOT_FOUND, or PERMISSION_DENIED for {@code permission
+     *       denied};</li>
+     *   <li>{@code ttrpc: closed} (the shim went away mid-call): UNAVAILABLE.</li>
+     * </ol>
+     * Any other code goes through {@link #toException(int, String, String)} unchanged. The original code's name
+     * stays in the message whenever the kind was refined.
+     */
+    public static BerthException fromContainerd(int code, String message, String what) {
+        Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(what, "what");
+        if (code != ErrorKind.UNKNOWN.grpcCode()) {
+            return toException(code, message, what);
+        }
+        ErrorKind refined = refineUnknown(message);
+        if (refined == ErrorKind.UNKNOWN) {
+            return toException(code, message, what);
+        }
+        String remote = stripClassSuffix(stripClassSuffix(message, ErrorKind.UNKNOWN), refined);
+        return new BerthException(refined, what + (remote.isEmpty() ? "" : ": " + remote) + " (status UNKNOWN)",
+                null);
+    }
+
+    /**
+     * The failure that ends a server stream from a containerd daemon (Events/Subscribe) that this side did not
+     * cancel. As {@link #fromContainerd}, except that {@code CANCELLED (1)} is {@link ErrorKind#UNAVAILABLE}: the
+     * daemon (or the connection) reset the stream, which loses it as surely as the daemon dying does, so the stream
+     * is to be made again, not given up.
+     */
+    public static BerthException fromContainerdStream(int code, String message, String what) {
+        if (code == CANCELLED) {
+            return new BerthException(ErrorKind.UNAVAILABLE,
+                    what + ": stream reset by the daemon" + (message.isEmpty() ? "" : ": " + message)
+                            + " (status CANCELLED)", null);
+        }
+        return fromContainerd(code, message, what);
+    }
+
+    private static ErrorKind refineUnknown(String message) {
+        String m = message.endsWith(": unknown") ? message.substring(0, message.length() - ": unknown".length())
+                : message;
+        for (ErrorKind kind : List.of(ErrorKind.NOT_FOUND, ErrorKind.ALREADY_EXISTS, ErrorKind.INVALID_ARGUMENT,
+                ErrorKind.FAILED_PRECONDITION, ErrorKind.UNAVAILABLE, ErrorKind.NOT_IMPLEMENTED)) {
+            String suffix = classSuffix(kind);
+            if (suffix != null && m.endsWith(suffix)) {
+                return kind;
+            }
+        }
+        for (String refusal : SHIM_STATE_REFUSALS) {
+            if (m.contains(refusal)) {
+                return ErrorKind.FAILED_PRECONDITION;
+            }
+        }
+        if (m.contains("exec: ") || m.contains("executable file not found")) {
+            if (m.contains("no such file or directory") || m.contains("executable file not found")) {
+                return ErrorKind.NOT_FOUND;
+            }
+            if (m.contains("permission denied")) {
+                return ErrorKind.PERMISSION_DENIED;
+            }
+        }
+        if (m.contains("ttrpc: closed")) {
+            return ErrorKind.UNAVAILABLE;
+        }
+        return ErrorKind.UNKNOWN;
+    }
+
+    // The runc shim's (and runc's) refusals of an operation in the wrong state, unclassified by containerd 1.6.
+    private static final List<String> SHIM_STATE_REFUSALS = List.of(
+            "cannot start a running process", "cannot start an already running container",
+            "cannot delete a running process", "cannot pause a paused container",
+            "cannot resume a running process", "container not running", "process already finished",
+            "cannot exec in a stopped state", "cannot exec in a deleted state", "cannot start a stopped process",
+            "cannot pause a stopped container", "cannot resume a stopped container");
+
     /** The name of a gRPC code ({@code "NOT_FOUND"}), or {@code "CODE_<n>"} for an unassigned one. */
     public static String codeName(int code) {
         return code >= 0 && code < CODE_NAMES.length ? CODE_NAMES[code] : "CODE_" + code;
@@ -120,6 +209,7 @@ public final class GrpcErrors {
             case FAILED_PRECONDITION -> ": failed precondition";
             case UNAVAILABLE -> ": unavailable";
             case NOT_IMPLEMENTED -> ": not implemented";
+            case UNKNOWN -> ": unknown";
             default -> null;
         };
     }
