@@ -195,7 +195,7 @@ public final class RemoteTaskService implements TaskService {
                             return Mono.empty();
                         }
                         return t.delete(true)
-                                .timeout(Undo.STEP_TIMEOUT, daemon.schedulers.timer())
+                                .timeout(dev.berth.core.internal.undo.Undo.STEP_TIMEOUT, daemon.schedulers.timer())
                                 .onErrorResume(e -> {
                                     log.warn("[{}] delete on close failed", t.who(), e);
                                     return Mono.empty();

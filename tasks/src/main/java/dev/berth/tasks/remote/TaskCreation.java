@@ -1,5 +1,6 @@
 package dev.berth.tasks.remote;
 
+import dev.berth.core.internal.undo.Undo;
 import dev.berth.core.Errors;
 import dev.berth.core.TaskSpec;
 import dev.berth.core.oci.OciSpecs;

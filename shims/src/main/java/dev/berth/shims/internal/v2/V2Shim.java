@@ -11,6 +11,7 @@ import dev.berth.core.TaskSpec;
 import dev.berth.core.oci.OciSpecs;
 import dev.berth.core.oci.Spec;
 import dev.berth.core.internal.ttrpc.TtrpcClient;
+import dev.berth.core.internal.undo.Undo;
 import dev.berth.io.IoLoop;
 import dev.berth.io.OutputPipe;
 import dev.berth.shims.Shim;
@@ -182,7 +183,7 @@ final class V2Shim implements Shim {
             }
             String json = OciSpecs.toJson(Spec.defaults(bundle.namespace(), bundle.id(), bundle.path(),
                     spec.args(), spec.env(), spec.cwd() == null ? "/" : spec.cwd()).process().withTerminal(false));
-            Undo undo = new Undo(name() + " exec " + execId, manager.schedulers());
+            Undo undo = new Undo(name() + " exec " + execId, manager.schedulers().timer());
             return createExec(execId, stdio, json, undo)
                     .onErrorResume(e -> undo.run().then(Mono.error(e)))
                     .doOnCancel(() -> undo.run().subscribe());

@@ -6,6 +6,7 @@ import dev.berth.core.RuntimeSchedulers;
 import dev.berth.core.Stdio;
 import dev.berth.core.TaskSpec;
 import dev.berth.core.internal.ttrpc.TtrpcClient;
+import dev.berth.core.internal.undo.Undo;
 import dev.berth.core.os.Syscalls;
 import dev.berth.core.os.Syscalls.OpenFlags;
 import dev.berth.events.EventExchange;
@@ -101,7 +102,7 @@ final class V2ShimManager implements ShimManager {
     @Override
     public Mono<Shim> create(String namespace, TaskSpec spec) {
         return Mono.defer(() -> {
-            Undo undo = new Undo(namespace + "/" + spec.id(), schedulers);
+            Undo undo = new Undo(namespace + "/" + spec.id(), schedulers.timer());
             Attempt attempt = new Attempt(namespace, spec, undo);
             return attempt.run()
                     .onErrorResume(e -> undo.run().then(Mono.error(e)))

@@ -1,6 +1,5 @@
-package dev.berth.shims.internal.v2;
+package dev.berth.core.internal.undo;
 
-import dev.berth.core.RuntimeSchedulers;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -9,31 +8,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The undo steps of a create that is under way, run last-in first-out if it fails or is cancelled (containerd's
  * stacked {@code defer if err != nil}). Each step is timed out and its failure logged at WARN and swallowed, so an
  * undo never replaces the create's error. Thread-safe; once run, later pushes run at once.
  */
-final class Undo {
+public final class Undo {
     private static final Logger log = LoggerFactory.getLogger(Undo.class);
-    static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
 
     private record Step(String what, Supplier<Mono<Void>> action) {
     }
 
     private final String owner;
-    private final RuntimeSchedulers schedulers;
+    private final Scheduler timer;
     private final Deque<Step> steps = new ArrayDeque<>();
     private boolean done;
 
-    Undo(String owner, RuntimeSchedulers schedulers) {
+    /** The undo of {@code owner}'s create (named in log lines); step timeouts run on {@code timer}. */
+    public Undo(String owner, Scheduler timer) {
         this.owner = owner;
-        this.schedulers = schedulers;
+        this.timer = timer;
     }
 
     /** Adds a step; after {@link #run} it runs at once, after {@link #commit} it is dropped. */
-    void push(String what, Supplier<Mono<Void>> action) {
+    public void push(String what, Supplier<Mono<Void>> action) {
         boolean late;
         synchronized (this) {
             late = done;
@@ -47,13 +48,13 @@ final class Undo {
     }
 
     /** The create succeeded: the steps' resources belong to the result now. */
-    synchronized void commit() {
+    public synchronized void commit() {
         done = true;
         steps.clear();
     }
 
     /** @return a Mono running every step, the last pushed first; it never fails */
-    Mono<Void> run() {
+    public Mono<Void> run() {
         return Flux.defer(() -> {
             Deque<Step> todo;
             synchronized (this) {
@@ -70,7 +71,7 @@ final class Undo {
 
     private Mono<Void> guarded(Step step) {
         return Mono.defer(step.action())
-                .timeout(STEP_TIMEOUT, schedulers.timer())
+                .timeout(STEP_TIMEOUT, timer)
                 .doOnSuccess(v -> log.debug("[{}] undone: {}", owner, step.what()))
                 .onErrorResume(e -> {
                     log.warn("[{}] undo step \"{}\" failed", owner, step.what(), e);
