@@ -90,7 +90,7 @@ public final class Berth {
      * {@code /run/containerd/containerd.sock}: containers run by the daemon's {@code io.containerd.runc.v2} runtime
      * from each TaskSpec's rootfs directory, so every TaskSpec needs a rootfs. The namespace of each call is the
      * Reactor Context's ({@link dev.berth.core.Namespaces}), sent to the daemon as {@code containerd-namespace}.
-     * Stdio FIFOs are made under {@code /run/berth/fifo}. {@code get} and {@code list} also return tasks other
+     * Stdio FIFOs are made under {@code /run/berth/.fifo}. {@code get} and {@code list} also return tasks other
      * clients (such as {@code ctr}) created; those have no stdio here. {@code events()} subscribes to the daemon's
      * event stream with the filters applied by the daemon.
      *

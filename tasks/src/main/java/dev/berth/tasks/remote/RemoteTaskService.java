@@ -34,8 +34,8 @@ import reactor.core.publisher.Mono;
  */
 public final class RemoteTaskService implements TaskService {
     private static final Logger log = LoggerFactory.getLogger(RemoteTaskService.class);
-    /** Where the stdio FIFOs go unless configured: beside containerd's own. */
-    public static final Path DEFAULT_FIFO_ROOT = Path.of("/run/berth/fifo");
+    /** Where the stdio FIFOs go unless configured: a dot-name under the local state root, which no namespace takes. */
+    public static final Path DEFAULT_FIFO_ROOT = Path.of("/run/berth/.fifo");
     /** How long an exited process's output may stay silent before its stream ends. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(2);
 
