@@ -73,4 +73,26 @@ public interface Task extends Process {
      *     already deleted. Without force, fails with FAILED_PRECONDITION while the task is RUNNING or PAUSED.
      */
     Mono<ExitStatus> delete(boolean force);
+
+    /**
+     * Changes the resource limits (cgroup) of the running task's processes.
+     *
+     * @param resources the limits to apply; what it leaves unset is unchanged
+     * @return a cold Mono completing once applied. Fails with INVALID_ARGUMENT for resources that set nothing,
+     *     FAILED_PRECONDITION unless the task is RUNNING or PAUSED, NOT_IMPLEMENTED for a runtime without cgroups
+     *     of its own (the embedded one).
+     */
+    default Mono<Void> update(dev.berth.core.oci.LinuxResources resources) {
+        return Mono.error(Errors.notImplemented("task %s: this runtime cannot update resources", id()));
+    }
+
+    /**
+     * Samples the task's cgroup statistics.
+     *
+     * @return a cold Mono of one sample. Fails with FAILED_PRECONDITION unless the task is RUNNING or PAUSED,
+     *     NOT_IMPLEMENTED for a runtime without cgroups of its own (the embedded one).
+     */
+    default Mono<TaskMetrics> metrics() {
+        return Mono.error(Errors.notImplemented("task %s: this runtime has no metrics", id()));
+    }
 }

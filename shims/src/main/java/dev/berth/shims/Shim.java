@@ -64,4 +64,22 @@ public interface Shim {
     default Mono<Void> detach() {
         return Mono.error(dev.berth.core.Errors.notImplemented("this runtime's tasks cannot outlive their owner"));
     }
+
+    /**
+     * Changes the task's resource limits.
+     *
+     * @return a cold Mono completing once applied; NOT_IMPLEMENTED for a runtime without cgroups of its own
+     */
+    default Mono<Void> update(dev.berth.core.oci.LinuxResources resources) {
+        return Mono.error(dev.berth.core.Errors.notImplemented("this runtime cannot update resources"));
+    }
+
+    /**
+     * Samples the task's cgroup statistics.
+     *
+     * @return a cold Mono of the statistics message; NOT_IMPLEMENTED for a runtime without cgroups of its own
+     */
+    default Mono<dev.berth.core.TaskMetrics> metrics() {
+        return Mono.error(dev.berth.core.Errors.notImplemented("this runtime has no metrics"));
+    }
 }

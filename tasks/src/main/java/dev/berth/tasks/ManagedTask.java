@@ -126,6 +126,22 @@ final class ManagedTask extends ManagedProcess implements Task {
     }
 
     @Override
+    public Mono<Void> update(dev.berth.core.oci.LinuxResources resources) {
+        return Mono.defer(() -> {
+            java.util.Objects.requireNonNull(resources, "resources");
+            if ("{}".equals(dev.berth.core.oci.OciSpecs.toJson(resources))) {
+                return Mono.error(Errors.invalidArgument("update of task %s sets no resource", id));
+            }
+            return requireLive("update").then(shim.update(resources));
+        });
+    }
+
+    @Override
+    public Mono<dev.berth.core.TaskMetrics> metrics() {
+        return Mono.defer(() -> requireLive("sample the metrics of").then(shim.metrics()));
+    }
+
+    @Override
     public Flux<ProcessInfo> pids() {
         return Flux.defer(() -> requireLive("list the processes of").thenMany(shim.pids()));
     }

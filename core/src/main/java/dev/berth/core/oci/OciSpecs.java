@@ -25,6 +25,7 @@ public final class OciSpecs {
     private static final ObjectReader READER = MAPPER.readerFor(Spec.class);
     private static final ObjectWriter WRITER = MAPPER.writerFor(Spec.class);
     private static final ObjectWriter PROCESS_WRITER = MAPPER.writerFor(OciProcess.class);
+    private static final ObjectWriter RESOURCES_WRITER = MAPPER.writerFor(LinuxResources.class);
 
     private OciSpecs() {
     }
@@ -57,6 +58,21 @@ public final class OciSpecs {
             return PROCESS_WRITER.writeValueAsString(process);
         } catch (JsonProcessingException e) {
             throw Errors.of(ErrorKind.INTERNAL, e, "cannot write OCI process: %s", e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * The compact JSON of one {@code resources} object, as an update carries it (the value of the
+     * {@code types.containerd.io/opencontainers/runtime-spec/1/LinuxResources} Any of an UpdateTaskRequest).
+     *
+     * @throws BerthException INTERNAL if Jackson cannot write it (an extension value that is not JSON-shaped)
+     */
+    public static String toJson(LinuxResources resources) {
+        Objects.requireNonNull(resources, "resources");
+        try {
+            return RESOURCES_WRITER.writeValueAsString(resources);
+        } catch (JsonProcessingException e) {
+            throw Errors.of(ErrorKind.INTERNAL, e, "cannot write OCI resources: %s", e.getOriginalMessage());
         }
     }
 

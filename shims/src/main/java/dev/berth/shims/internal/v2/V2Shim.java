@@ -284,6 +284,39 @@ final class V2Shim implements Shim {
         return null;
     }
 
+    /** The type URL containerd gives an update's resources (JSON inside, spec §4.1). */
+    static final String RESOURCES_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
+
+    /** Update with the resources as OCI JSON; the shim has runc apply them to the container's cgroup. */
+    @Override
+    public Mono<Void> update(dev.berth.core.oci.LinuxResources resources) {
+        return Mono.defer(() -> {
+            Mono<Void> refused = refuseWhenEnded();
+            if (refused != null) {
+                return refused;
+            }
+            return client.update(dev.berth.shims.internal.v2.proto.UpdateTaskRequest.newBuilder()
+                    .setId(bundle.id())
+                    .setResources(Any.newBuilder().setTypeUrl(RESOURCES_TYPE_URL)
+                            .setValue(ByteString.copyFromUtf8(OciSpecs.toJson(resources))))
+                    .build());
+        });
+    }
+
+    /** Stats: the shim's cgroup statistics of the container, as its Any. */
+    @Override
+    public Mono<dev.berth.core.TaskMetrics> metrics() {
+        return Mono.defer(() -> {
+            Mono<dev.berth.core.TaskMetrics> refused = refuseWhenEnded();
+            if (refused != null) {
+                return refused;
+            }
+            return client.stats(dev.berth.shims.internal.v2.proto.StatsRequest.newBuilder().setId(bundle.id())
+                            .build())
+                    .map(r -> new dev.berth.core.TaskMetrics(now(), r.getStats()));
+        });
+    }
+
     /** The task's pids, the init first; a started exec's pid carries its exec id. Commands are not decoded. */
     @Override
     public Flux<ProcessInfo> pids() {
