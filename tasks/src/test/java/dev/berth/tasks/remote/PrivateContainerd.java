@@ -179,6 +179,39 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
         return run(argv, CTR_TIMEOUT);
     }
 
+    /**
+     * Runs {@code args} detached in a new container {@code id} of the fixture's namespace, over the busybox rootfs,
+     * with null IO ({@code ctr run -d --null-io}): the FIFOs ctr would otherwise leave in /run/containerd/fifo are
+     * never made.
+     */
+    public CtrResult runDetached(String id, String... args) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("run", "-d", "--null-io", "--rootfs", rootfs().toString(), id));
+        argv.addAll(List.of(args));
+        return ctr(argv.toArray(String[]::new));
+    }
+
+    /**
+     * Force-deletes every task ({@code ctr tasks rm -f}) and then every container of {@code ns}, as a sweep between
+     * tests.
+     *
+     * @return the ids of the containers that were there, for a loud line about what a test left behind
+     */
+    public List<String> removeAll(String ns) {
+        for (String task : ids(ctrIn(ns, "tasks", "ls", "-q").orFail("tasks ls").output())) {
+            ctrIn(ns, "tasks", "rm", "-f", task);
+        }
+        List<String> containers = ids(ctrIn(ns, "containers", "ls", "-q").orFail("containers ls").output());
+        for (String container : containers) {
+            ctrIn(ns, "containers", "rm", container);
+        }
+        return containers;
+    }
+
+    /** The ids ctr's {@code ls -q} printed, one a line. */
+    public static List<String> ids(String lsQuiet) {
+        return lsQuiet.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
     /** Whether the daemon answers a Version call ({@code ctr version} exits 0). */
     public boolean answers() {
         return ctr("version").ok();

@@ -57,8 +57,7 @@ class PrivateContainerdTest {
     @Test
     void aTaskOutlivesASigkilledDaemonAndIsBackAfterRestartAndStopRemovesEverything() throws Exception {
         containerd.start();
-        containerd.ctr("run", "-d", "--rootfs", containerd.rootfs().toString(), "bg", "/bin/sleep", "300")
-                .orFail("run -d");
+        containerd.runDetached("bg", "/bin/sleep", "300").orFail("run -d");
         String address = containerd.socket().toString();
         assertThat(ContainerTests.shimsOf(address)).hasSize(1);
         long before = containerd.pid();

@@ -1,0 +1,218 @@
+package dev.berth.tasks.remote;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.Berth;
+import dev.berth.core.Envelope;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.Namespaces;
+import dev.berth.core.ProcessSpec;
+import dev.berth.core.Signal;
+import dev.berth.core.Stdio;
+import dev.berth.core.Task;
+import dev.berth.core.TaskService;
+import dev.berth.core.TaskSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.util.function.Tuple2;
+import reactor.util.function.Tuples;
+
+/**
+ * The daemon dies (SIGKILL) and comes back while Berth watches: a task that kept running through the outage and one
+ * that exited during it both deliver their exit exactly once, through {@code exit()} and as one {@code /tasks/exit}
+ * event each, and an events subscription opened before the outage goes on delivering after it, on the same Flux.
+ */
+@Tag("integration")
+@EnabledOnOs(OS.LINUX)
+class ContainerdRestartTest {
+    static final String NS = "h7-restart";
+    static final Duration WAIT = Duration.ofSeconds(30);
+    /** The filter of the subscriptions here: the task events of this test's namespace. */
+    static final String TASK_EVENTS = "namespace==" + NS + ",topic~=\"^/tasks/\"";
+
+    @RegisterExtension
+    static final PrivateContainerd containerd = new PrivateContainerd(NS);
+    static final AtomicInteger serial = new AtomicInteger();
+    TaskService tasks;
+
+    @BeforeEach
+    void open() throws Exception {
+        if (!containerd.isRunning()) {
+            containerd.restart(); // an earlier test failed during its outage
+        }
+        List<String> left = containerd.removeAll(NS);
+        if (!left.isEmpty()) {
+            System.err.println("ContainerdRestartTest: an earlier test left " + left);
+        }
+        tasks = Berth.containerd(containerd.socket());
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (!containerd.isRunning()) {
+            containerd.restart();
+        }
+        if (tasks != null) {
+            tasks.close().block(WAIT);
+        }
+    }
+
+    private static <T> Mono<T> inNs(Mono<T> call) {
+        return call.contextWrite(Namespaces.with(NS));
+    }
+
+    private Task started(String id, String... args) throws Exception {
+        return startedWithPid(id, args).getT1();
+    }
+
+    private Tuple2<Task, Integer> startedWithPid(String id, String... args) throws Exception {
+        Task task = inNs(tasks.create(TaskSpec.builder(id, ProcessSpec.builder(args).stdio(Stdio.NULL).build())
+                .rootfs(containerd.rootfs()).build())).block(WAIT);
+        return Tuples.of(task, inNs(task.start()).block(WAIT));
+    }
+
+    /** A recording of a subscription: every envelope, and how the Flux ended if it did. */
+    static final class Recording {
+        final Sinks.Many<Envelope> envelopes = Sinks.many().replay().all();
+        final AtomicReference<String> ended = new AtomicReference<>();
+        final Disposable subscription;
+
+        Recording(Flux<Envelope> events) {
+            subscription = events.subscribe(envelopes::tryEmitNext, e -> {
+                ended.set("error " + e);
+                envelopes.tryEmitError(e);
+            }, () -> {
+                ended.set("completion");
+                envelopes.tryEmitComplete();
+            });
+        }
+
+        Flux<Envelope> flux() {
+            return envelopes.asFlux();
+        }
+
+        /** The envelopes so far, whatever the end of the Flux. */
+        List<Envelope> soFar() {
+            return envelopes.asFlux().onErrorResume(e -> Flux.empty())
+                    .take(Duration.ofMillis(200)).collectList().block(WAIT);
+        }
+
+        Envelope next(String topic, String containerId) {
+            return flux().filter(e -> e.topic().equals(topic) && containerIdOf(e).equals(containerId))
+                    .next().block(WAIT);
+        }
+    }
+
+    static String containerIdOf(Envelope e) {
+        try {
+            // Every task payload has container_id as field 1 (spec §2.4); read it without the event classes.
+            com.google.protobuf.CodedInputStream in = e.event().getValue().newCodedInput();
+            for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+                if (tag == ((1 << 3) | 2)) {
+                    return in.readString();
+                }
+                in.skipField(tag);
+            }
+            return "";
+        } catch (java.io.IOException x) {
+            throw new java.io.UncheckedIOException(x);
+        }
+    }
+
+    @Test
+    void exitsOfATaskThatRanThroughAndOneThatEndedDuringTheOutageArriveExactlyOnce() throws Exception {
+        int round = serial.incrementAndGet();
+        Path go = containerd.rootfs().resolve("tmp").resolve("go-" + round);
+        Recording events = new Recording(tasks.events().subscribe(TASK_EVENTS));
+
+        Task through = started("through", "/bin/sleep", "300");
+        Tuple2<Task, Integer> duringAndPid = startedWithPid("during", "/bin/sh", "-c",
+                "while [ ! -e /tmp/go-" + round + " ]; do sleep 0.05; done; exit 42");
+        Task during = duringAndPid.getT1();
+        Mono<ExitStatus> throughExit = through.exit();
+        Mono<ExitStatus> duringExit = during.exit();
+        // The subscription is live (not acknowledged otherwise, spec §2.4) once it delivered both starts.
+        events.next("/tasks/start", "through");
+        events.next("/tasks/start", "during");
+        int duringPid = duringAndPid.getT2();
+
+        containerd.kill();
+        Files.createFile(go);
+        ProcessHandle.of(duringPid).ifPresent(p -> {
+            try {
+                p.onExit().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                throw new AssertionError("the task did not exit during the outage", e);
+            }
+        });
+        assertThat(containerd.answers()).as("still down").isFalse();
+        containerd.restart();
+
+        ExitStatus duringStatus = duringExit.block(WAIT);
+        assertThat(duringStatus.code()).as("the exit of the outage, not an invented one").hasValue(42);
+        inNs(through.kill(Signal.KILL)).block(WAIT);
+        ExitStatus throughStatus = throughExit.block(WAIT);
+        assertThat(throughStatus.signal()).contains(Signal.KILL);
+
+        // Delete both; each /tasks/delete comes after its /tasks/exit, so by then every exit event is in.
+        assertThat(inNs(during.delete()).block(WAIT)).isEqualTo(duringStatus);
+        assertThat(inNs(through.delete()).block(WAIT)).isEqualTo(throughStatus);
+        events.next("/tasks/delete", "during");
+        events.next("/tasks/delete", "through");
+        List<Envelope> all = events.soFar();
+        events.subscription.dispose();
+
+        assertThat(all.stream().filter(e -> e.topic().equals("/tasks/exit") && containerIdOf(e).equals("during")))
+                .as("one /tasks/exit for the task that ended during the outage, in %s", all).hasSize(1);
+        assertThat(all.stream().filter(e -> e.topic().equals("/tasks/exit") && containerIdOf(e).equals("through")))
+                .as("one /tasks/exit for the task that ran through, in %s", all).hasSize(1);
+        // Late subscribers still get the same cached exits, once.
+        assertThat(during.exit().block(WAIT)).isEqualTo(duringStatus);
+        assertThat(through.exit().block(WAIT)).isEqualTo(throughStatus);
+    }
+
+    @Test
+    void aSubscriptionOpenedBeforeTheRestartDeliversEventsAfterItOnTheSameFlux() throws Exception {
+        Recording events = new Recording(tasks.events().subscribe(TASK_EVENTS));
+        Task before = started("before", "/bin/sleep", "300");
+        events.next("/tasks/start", "before");
+
+        containerd.kill();
+        containerd.restart();
+
+        // No blind wait for the resubscription: start tasks until one's start comes through (bounded).
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        Envelope after = null;
+        for (int i = 0; after == null; i++) {
+            assertThat(System.nanoTime()).as("an event after the restart within %s", WAIT).isLessThan(deadline);
+            String id = "after-" + i;
+            started(id, "/bin/true");
+            after = events.flux().filter(e -> e.topic().equals("/tasks/start") && containerIdOf(e).equals(id))
+                    .next().timeout(Duration.ofSeconds(2), Mono.empty()).block(WAIT);
+        }
+        inNs(before.kill(Signal.KILL)).block(WAIT);
+        assertThat(events.next("/tasks/exit", "before")).isNotNull();
+        assertThat(events.ended.get()).as("the Flux goes on through the restart").isNull();
+        events.subscription.dispose();
+        inNs(before.delete()).block(WAIT);
+        for (Task t : inNs(tasks.list().collectList()).block(WAIT)) {
+            inNs(t.delete(true)).block(WAIT);
+        }
+    }
+}
