@@ -60,7 +60,8 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
 
     private final String namespace;
     private Path dir;
-    private Process daemon;
+    /** Not a child of this JVM (see {@link #launch()}): a ProcessHandle, which also signals and awaits non-children. */
+    private ProcessHandle daemon;
 
     /** A daemon whose {@link #ctr} acts in {@code namespace} (use an {@code h7-} name: runc state is per host). */
     public PrivateContainerd(String namespace) {
@@ -222,7 +223,7 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
      * when containerd crashes.
      */
     public synchronized void kill() {
-        Process p = daemon;
+        ProcessHandle p = daemon;
         if (p == null) {
             return;
         }
@@ -237,11 +238,7 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
     public synchronized void restart() throws IOException {
         requireStarted();
         if (daemon != null && daemon.isAlive()) {
-            daemon.destroy();
-            if (!awaitExit(daemon, Duration.ofSeconds(10))) {
-                daemon.destroyForcibly();
-                awaitExit(daemon, Duration.ofSeconds(10));
-            }
+            terminate(daemon);
         }
         launch();
     }
@@ -253,11 +250,7 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
         }
         try {
             if (daemon != null && daemon.isAlive()) {
-                daemon.destroy();
-                if (!awaitExit(daemon, Duration.ofSeconds(10))) {
-                    daemon.destroyForcibly();
-                    awaitExit(daemon, Duration.ofSeconds(10));
-                }
+                terminate(daemon);
             }
             daemon = null;
             for (ProcessHandle shim : ContainerTests.shimsOf(dir.resolve("c.sock").toString())) {
@@ -278,19 +271,23 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
         }
     }
 
+    /**
+     * Starts the daemon through a shell that exits at once, so the daemon is not a child of this JVM: the behaviour
+     * suite counts the JVM's children to find leaks.
+     */
     private void launch() throws IOException {
         Files.deleteIfExists(socket()); // a killed daemon leaves its socket file: the file must mean "this daemon"
         Path log = dir.resolve("containerd.log");
-        daemon = new ProcessBuilder(CONTAINERD.toString(), "--config", dir.resolve("config.toml").toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+        CtrResult shell = run(List.of("/bin/sh", "-c", "\"$1\" --config \"$2\" >>\"$3\" 2>&1 </dev/null & echo $!",
+                "sh", CONTAINERD.toString(), dir.resolve("config.toml").toString(), log.toString()), CTR_TIMEOUT);
+        long pid = Long.parseLong(shell.orFail("starting containerd").output().strip());
+        daemon = ProcessHandle.of(pid).orElseThrow(
+                () -> new IllegalStateException("containerd exited at once; log:\n" + tail(log)));
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!Files.exists(socket()) || !answers()) {
             // The wait between probes is the daemon's own exit: a daemon that dies is reported at once.
             if (awaitExit(daemon, Duration.ofMillis(50)) || System.nanoTime() > deadline) {
-                String why = daemon.isAlive() ? "did not answer within " + START_TIMEOUT
-                        : "exited with " + daemon.exitValue();
+                String why = daemon.isAlive() ? "did not answer within " + START_TIMEOUT : "exited";
                 daemon.destroyForcibly();
                 throw new IllegalStateException("containerd in " + dir + " " + why + "; log:\n" + tail(log));
             }
@@ -396,18 +393,40 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
         }
     }
 
-    private static boolean awaitExit(Process p, Duration timeout) {
-        try {
-            p.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+    /** SIGTERM, then SIGKILL after 10 s. */
+    private static void terminate(ProcessHandle p) {
+        p.destroy();
+        if (!awaitExit(p, Duration.ofSeconds(10))) {
+            p.destroyForcibly();
+            awaitExit(p, Duration.ofSeconds(10));
         }
+    }
+
+    /**
+     * Waits for a process that is not our child. The JDK notices the end of a non-child only every couple of seconds,
+     * so this also checks {@code isAlive} every 10 ms, up to {@code timeout}.
+     */
+    private static boolean awaitExit(ProcessHandle p, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        java.util.concurrent.CompletableFuture<ProcessHandle> exit = p.onExit();
+        while (p.isAlive()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                exit.get(Math.min(left, TimeUnit.MILLISECONDS.toNanos(10)), TimeUnit.NANOSECONDS);
+                return true;
+            } catch (TimeoutException e) {
+                // look again
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return true;
     }
 
     private CtrResult run(List<String> argv, Duration timeout) {

@@ -41,6 +41,8 @@ class PrivateContainerdTest {
                 .isLessThan(107);
         assertThat(containerd.ctr("version").orFail("version").output()).contains("Server:");
         assertThat(Files.readString(containerd.dir().resolve("config.toml"))).contains("io.containerd.grpc.v1.cri");
+        assertThat(ProcessHandle.current().children().map(ProcessHandle::pid))
+                .as("the daemon is no child of the JVM: the behaviour suite counts those").doesNotContain(containerd.pid());
     }
 
     @Test
