@@ -124,12 +124,18 @@ class ContainerdRefusalsTest {
         for (ProcessSpec process : bad) {
             expectKind(inNs(tasks.create(spec("bad", process))), ErrorKind.INVALID_ARGUMENT);
         }
-        expectKind(inNs(tasks.create(TaskSpec.builder("bad", ProcessSpec.of("/bin/true"))
-                .rootfs(Path.of("relative/rootfs")).build())), ErrorKind.INVALID_ARGUMENT);
+        // A rootfs that is no directory never reaches runc (which would fail it with UNKNOWN after starting a shim).
+        for (Path rootfs : List.of(containerd.dir().resolve("no-such-rootfs"), containerd.dir().resolve("config.toml"))) {
+            StepVerifier.create(inNs(tasks.create(TaskSpec.builder("bad", ProcessSpec.of("/bin/true"))
+                            .rootfs(rootfs).build())))
+                    .expectErrorMatches(e -> Errors.is(e, ErrorKind.NOT_FOUND) || Errors.is(e, ErrorKind.INVALID_ARGUMENT))
+                    .verify(WAIT);
+        }
         expectKind(inNs(tasks.create(TaskSpec.of("bad", ProcessSpec.of("/bin/true")))),
                 ErrorKind.INVALID_ARGUMENT); // a container needs a rootfs directory
         assertDaemonUp("refused specs");
         assertThat(containerd.ctr("containers", "ls", "-q").output()).isBlank();
+        assertThat(ContainerTests.shimsOf(containerd.socket().toString())).isEmpty();
     }
 
     /**
