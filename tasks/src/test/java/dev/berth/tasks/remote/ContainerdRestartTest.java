@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.Berth;
 import dev.berth.core.Envelope;
+import dev.berth.core.ErrorKind;
+import dev.berth.core.Errors;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Namespaces;
 import dev.berth.core.ProcessSpec;
@@ -30,6 +32,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
 import reactor.util.function.Tuple2;
 import reactor.util.function.Tuples;
 
@@ -200,23 +203,24 @@ class ContainerdRestartTest {
     @Test
     void aSubscriptionOpenedBeforeTheRestartDeliversEventsAfterItOnTheSameFlux() throws Exception {
         Recording events = new Recording(tasks.events().subscribe(TASK_EVENTS));
-        Task before = started("before", "/bin/sleep", "300");
+        started("before", "/bin/sleep", "300");
         events.next("/tasks/start", "before");
 
         containerd.kill();
         containerd.restart();
 
+        // Only ctr acts after the restart: this test is about the subscription, not Berth's calls.
         // No blind wait for the resubscription: start tasks until one's start comes through (bounded).
         long deadline = System.nanoTime() + WAIT.toNanos();
         Envelope after = null;
         for (int i = 0; after == null; i++) {
             assertThat(System.nanoTime()).as("an event after the restart within %s", WAIT).isLessThan(deadline);
             String id = "after-" + i;
-            started(id, "/bin/true");
+            containerd.runDetached(id, "/bin/true").orFail("run -d");
             after = events.flux().filter(e -> e.topic().equals("/tasks/start") && containerIdOf(e).equals(id))
                     .next().timeout(Duration.ofSeconds(2), Mono.empty()).block(WAIT);
         }
-        inNs(before.kill(Signal.KILL)).block(WAIT);
+        containerd.ctr("tasks", "kill", "-s", "SIGKILL", "before").orFail("tasks kill");
         assertThat(events.next("/tasks/exit", "before")).isNotNull();
         assertThat(events.ended.get()).as("the Flux goes on through the restart").isNull();
         List<Envelope> all = events.soFar();
@@ -224,9 +228,26 @@ class ContainerdRestartTest {
                 .containsSubsequence("/tasks/start", GAP_TOPIC, "/tasks/start", "/tasks/exit");
         assertThat(all.stream().filter(e -> e.topic().equals(GAP_TOPIC))).hasSize(1);
         events.subscription.dispose();
-        inNs(before.delete()).block(WAIT);
-        for (Task t : inNs(tasks.list().collectList()).block(WAIT)) {
-            inNs(t.delete(true)).block(WAIT);
-        }
+    }
+
+    /**
+     * Once the daemon answers again, so does Berth: a call made then is not failed by a connection the client still
+     * believes broken (gRPC's reconnect backoff grows to minutes over a long outage).
+     */
+    @Test
+    void aCallMadeOnceTheDaemonAnswersAgainSucceeds() throws Exception {
+        Task task = started("waited", "/bin/sleep", "300");
+        Mono<ExitStatus> exit = task.exit(); // a pending Wait: the client tries to reconnect during the outage
+        containerd.kill();
+        // The outage lasts until the client has failed to reconnect at least once.
+        StepVerifier.create(inNs(tasks.list().then()))
+                .expectErrorMatches(e -> Errors.is(e, ErrorKind.UNAVAILABLE))
+                .verify(WAIT);
+        containerd.restart();
+        assertThat(containerd.answers()).isTrue();
+        assertThat(inNs(tasks.list().map(Task::id).collectList()).block(WAIT)).containsExactly("waited");
+        inNs(task.kill(Signal.KILL)).block(WAIT);
+        assertThat(exit.block(WAIT).signal()).contains(Signal.KILL);
+        inNs(task.delete()).block(WAIT);
     }
 }
