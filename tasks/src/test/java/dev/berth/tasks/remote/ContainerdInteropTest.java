@@ -133,6 +133,28 @@ class ContainerdInteropTest {
         inNs(task.delete()).block(WAIT);
     }
 
+    /** The FIFOs of a task's stdio are Berth's (spec §4.1): the daemon echoes them, and delete removes them. */
+    @Test
+    void theStdioFifosCtrSeesAreGoneAfterDelete() throws Exception {
+        Task task = inNs(tasks.create(TaskSpec.builder("piped", ProcessSpec.of("/bin/sh", "-c", "echo out"))
+                .rootfs(containerd.rootfs()).build())).block(WAIT);
+        String info = containerd.ctr("tasks", "ls").orFail("tasks ls").output();
+        assertThat(info).containsPattern("piped\\s+\\d+\\s+CREATED");
+        Mono<String> out = task.stdout().map(b -> java.nio.charset.StandardCharsets.UTF_8.decode(b).toString())
+                .reduce("", String::concat);
+        String got = inNs(task.start()).then(out).block(WAIT);
+        assertThat(got).isEqualTo("out\n");
+        assertThat(task.exit().block(WAIT).isSuccess()).isTrue();
+        inNs(task.delete()).block(WAIT);
+        // RemoteTaskService.DEFAULT_FIFO_ROOT, one directory per process named after it
+        java.nio.file.Path fifos = java.nio.file.Path.of("/run/berth/fifo");
+        if (java.nio.file.Files.isDirectory(fifos)) {
+            try (java.util.stream.Stream<java.nio.file.Path> left = java.nio.file.Files.list(fifos)) {
+                assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("piped-"));
+            }
+        }
+    }
+
     @Test
     void berthEventsCarryTheExitOfATaskCtrKilled() throws Exception {
         Sinks.Many<Envelope> seen = Sinks.many().replay().all();

@@ -8,12 +8,15 @@ import dev.berth.core.ErrorKind;
 import dev.berth.core.Errors;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Namespaces;
+import dev.berth.core.Process;
 import dev.berth.core.ProcessSpec;
 import dev.berth.core.Signal;
 import dev.berth.core.Stdio;
 import dev.berth.core.Task;
 import dev.berth.core.TaskService;
 import dev.berth.core.TaskSpec;
+import dev.berth.events.proto.containerd.events.TaskExit;
+import dev.berth.events.proto.containerd.events.TaskStart;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +37,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 import reactor.util.function.Tuple2;
+import reactor.util.retry.Retry;
 import reactor.util.function.Tuples;
 
 /**
@@ -249,5 +253,94 @@ class ContainerdRestartTest {
         inNs(task.kill(Signal.KILL)).block(WAIT);
         assertThat(exit.block(WAIT).signal()).contains(Signal.KILL);
         inNs(task.delete()).block(WAIT);
+    }
+
+    /**
+     * A task ctr started exits while the daemon is down: Berth does not track it, so only the reconciliation from
+     * {@code Tasks/List} (or the shim's own late event) can tell the subscriber. Either way, once.
+     */
+    @Test
+    void theExitOfAForeignTaskDuringTheOutageReachesTheSubscriptionOnce() throws Exception {
+        int round = serial.incrementAndGet();
+        Recording events = new Recording(tasks.events().subscribe(TASK_EVENTS));
+        containerd.runDetached("foreign", "/bin/sh", "-c",
+                "while [ ! -e /tmp/go-" + round + " ]; do sleep 0.05; done; exit 7").orFail("run -d");
+        TaskStart start = TaskStart.parseFrom(events.next("/tasks/start", "foreign").event().getValue());
+
+        containerd.kill();
+        Files.createFile(containerd.rootfs().resolve("tmp").resolve("go-" + round));
+        awaitGone(start.getPid());
+        containerd.restart();
+
+        TaskExit exit = TaskExit.parseFrom(events.next("/tasks/exit", "foreign").event().getValue());
+        assertThat(exit.getExitStatus()).isEqualTo(7);
+        containerd.ctr("tasks", "rm", "foreign").orFail("tasks rm");
+        events.next("/tasks/delete", "foreign");
+        List<Envelope> all = events.soFar();
+        events.subscription.dispose();
+        assertThat(all.stream().filter(e -> e.topic().equals("/tasks/exit") && containerIdOf(e).equals("foreign")))
+                .as("one /tasks/exit, in %s", all).hasSize(1);
+        assertThat(all.stream().filter(e -> e.topic().equals(GAP_TOPIC))).hasSize(1);
+    }
+
+    /** An exec that exits during the outage: its own exit arrives once, the init's is untouched. */
+    @Test
+    void anExecThatExitsDuringTheOutageDeliversItsExitOnce() throws Exception {
+        int round = serial.incrementAndGet();
+        Recording events = new Recording(tasks.events().subscribe(TASK_EVENTS));
+        Task host = started("exec-host", "/bin/sleep", "300");
+        Process exec = inNs(host.exec("e1", ProcessSpec.builder("/bin/sh", "-c",
+                "while [ ! -e /tmp/go-" + round + " ]; do sleep 0.05; done; exit 5").stdio(Stdio.NULL).build()))
+                .block(WAIT);
+        Mono<ExitStatus> execExit = exec.exit();
+        int execPid = inNs(exec.start()).block(WAIT);
+        events.next("/tasks/exec-started", "exec-host");
+
+        containerd.kill();
+        Files.createFile(containerd.rootfs().resolve("tmp").resolve("go-" + round));
+        awaitGone(execPid);
+        containerd.restart();
+
+        ExitStatus status = execExit.block(WAIT);
+        assertThat(status.code()).hasValue(5);
+        Envelope exitEvent = events.flux()
+                .filter(e -> e.topic().equals("/tasks/exit"))
+                .filter(e -> parseExit(e).getId().equals("e1"))
+                .next().block(WAIT);
+        assertThat(parseExit(exitEvent).getExitStatus()).isEqualTo(5);
+        // Cleanup through Berth after the restart; retried, as a call right after a restart may fail (see
+        // aCallMadeOnceTheDaemonAnswersAgainSucceeds), which is not what this test is about.
+        assertThat(retried(inNs(host.status()))).isEqualTo(dev.berth.core.TaskStatus.RUNNING);
+        assertThat(retried(inNs(exec.delete()))).isEqualTo(status);
+        containerd.ctr("tasks", "kill", "-s", "SIGKILL", "exec-host").orFail("tasks kill");
+        assertThat(host.exit().block(WAIT).signal()).contains(Signal.KILL);
+        retried(inNs(host.delete()));
+        events.next("/tasks/delete", "exec-host");
+        List<Envelope> all = events.soFar();
+        events.subscription.dispose();
+        assertThat(all.stream().filter(e -> e.topic().equals("/tasks/exit")).map(e -> parseExit(e).getId()))
+                .as("one exit each for the exec and the init, in %s", all).containsExactlyInAnyOrder("e1", "exec-host");
+    }
+
+    private static TaskExit parseExit(Envelope e) {
+        try {
+            return TaskExit.parseFrom(e.event().getValue());
+        } catch (com.google.protobuf.InvalidProtocolBufferException x) {
+            throw new AssertionError("not a TaskExit: " + e, x);
+        }
+    }
+
+    private static <T> T retried(Mono<T> call) {
+        return call.retryWhen(Retry.backoff(10, Duration.ofMillis(100))
+                        .filter(e -> Errors.is(e, ErrorKind.UNAVAILABLE)))
+                .block(WAIT);
+    }
+
+    /** Waits until the host process {@code pid} (a container process, no child of ours) has ended. */
+    private static void awaitGone(int pid) throws Exception {
+        java.util.Optional<ProcessHandle> p = ProcessHandle.of(pid);
+        if (p.isPresent()) {
+            p.get().onExit().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 }
