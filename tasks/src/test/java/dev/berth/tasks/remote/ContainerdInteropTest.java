@@ -155,6 +155,47 @@ class ContainerdInteropTest {
         }
     }
 
+    /** Without a namespace in the Context, Berth acts in {@code default}, where ctr's tasks go without -n. */
+    @Test
+    void withoutANamespaceBerthSeesCtrsDefaultNamespace() throws Exception {
+        // An id no other suite uses: runc's state of namespace default is shared by the whole host.
+        String id = "h7-default-probe";
+        containerd.ctrIn("default", "run", "-d", "--null-io", "--rootfs", containerd.rootfs().toString(), id,
+                "/bin/sleep", "300").orFail("run -d");
+        try {
+            assertThat(tasks.list().map(Task::id).collectList().block(WAIT)).contains(id);
+            Task task = tasks.get(id).block(WAIT);
+            assertThat(task.namespace()).isEqualTo("default");
+            assertThat(inNs(tasks.list().map(Task::id).collectList()).block(WAIT)).doesNotContain(id);
+            StepVerifier.create(task.delete(true)).expectNextMatches(s -> s.signal().equals(
+                    java.util.Optional.of(Signal.KILL))).expectComplete().verify(WAIT);
+            assertThat(containerd.ctrIn("default", "containers", "ls", "-q").output()).doesNotContain(id);
+        } finally {
+            containerd.removeAll("default");
+        }
+    }
+
+    @Test
+    void pauseByBerthIsSeenByCtrAndResumeByCtrIsSeenByBerth() throws Exception {
+        Task task = inNs(tasks.create(spec("paused", "/bin/sleep", "300"))).block(WAIT);
+        inNs(task.start()).block(WAIT);
+        inNs(task.pause()).block(WAIT);
+        assertThat(containerd.ctr("tasks", "ls").output()).containsPattern("paused\\s+\\d+\\s+PAUSED");
+        containerd.ctr("tasks", "resume", "paused").orFail("tasks resume");
+        assertThat(inNs(task.status()).block(WAIT)).isEqualTo(TaskStatus.RUNNING);
+        inNs(task.delete(true)).block(WAIT);
+    }
+
+    /** A filter that does not parse fails at once, typed, as with the local exchange (the daemon says UNKNOWN). */
+    @Test
+    void aFilterThatDoesNotParseFailsWithInvalidArgument() {
+        for (String bad : List.of("topic==/tasks/exit", "id==", "a===b", "id==x,")) {
+            StepVerifier.create(tasks.events().subscribe(bad))
+                    .expectErrorMatches(e -> dev.berth.core.Errors.is(e, dev.berth.core.ErrorKind.INVALID_ARGUMENT))
+                    .verify(WAIT);
+        }
+    }
+
     @Test
     void berthEventsCarryTheExitOfATaskCtrKilled() throws Exception {
         Sinks.Many<Envelope> seen = Sinks.many().replay().all();

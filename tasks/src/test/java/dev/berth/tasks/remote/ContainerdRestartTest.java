@@ -81,7 +81,7 @@ class ContainerdRestartTest {
             containerd.restart();
         }
         if (tasks != null) {
-            tasks.close().block(WAIT);
+            StepVerifier.create(tasks.close()).expectComplete().verify(WAIT);
         }
     }
 
@@ -342,5 +342,35 @@ class ContainerdRestartTest {
         if (p.isPresent()) {
             p.get().onExit().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** A task Berth did not create but got from the daemon: its exit during the outage still arrives. */
+    @Test
+    void theExitOfAnAdoptedTaskDuringTheOutageCompletesItsExit() throws Exception {
+        int round = serial.incrementAndGet();
+        containerd.runDetached("adopted", "/bin/sh", "-c",
+                "while [ ! -e /tmp/go-" + round + " ]; do sleep 0.05; done; exit 9").orFail("run -d");
+        Task task = inNs(tasks.get("adopted")).block(WAIT);
+        Mono<ExitStatus> exit = task.exit();
+        int pid = inNs(task.pids().next()).block(WAIT).pid();
+
+        containerd.kill();
+        Files.createFile(containerd.rootfs().resolve("tmp").resolve("go-" + round));
+        awaitGone(pid);
+        containerd.restart();
+
+        assertThat(exit.block(WAIT).code()).hasValue(9);
+        assertThat(retried(inNs(task.delete())).code()).hasValue(9);
+    }
+
+    /** Closing the service while the daemon is down ends in bounded time, and the tasks keep running. */
+    @Test
+    void closingTheServiceWhileTheDaemonIsDownCompletesAndLeavesTheTasks() throws Exception {
+        started("orphan", "/bin/sleep", "300");
+        containerd.kill();
+        StepVerifier.create(tasks.close()).expectComplete().verify(WAIT);
+        tasks = null;
+        containerd.restart();
+        assertThat(containerd.ctr("tasks", "ls").output()).containsPattern("orphan\\s+\\d+\\s+RUNNING");
     }
 }
