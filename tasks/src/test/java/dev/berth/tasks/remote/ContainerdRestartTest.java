@@ -125,9 +125,15 @@ class ContainerdRestartTest {
                     .take(Duration.ofMillis(200)).collectList().block(WAIT);
         }
 
+        /** The first {@code topic} event of {@code containerId}, waiting up to {@link #WAIT} for it. */
         Envelope next(String topic, String containerId) {
-            return flux().filter(e -> e.topic().equals(topic) && containerIdOf(e).equals(containerId))
-                    .next().block(WAIT);
+            Envelope got = flux().filter(e -> e.topic().equals(topic) && containerIdOf(e).equals(containerId))
+                    .next().timeout(WAIT, Mono.empty()).block();
+            if (got == null) {
+                throw new AssertionError("no " + topic + " of " + containerId + " within " + WAIT + "; got "
+                        + soFar().stream().map(e -> e.topic() + " " + containerIdOf(e)).toList());
+            }
+            return got;
         }
     }
 
