@@ -260,7 +260,7 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
             }
             Path tasks = dir.resolve("state").resolve("io.containerd.runtime.v2.task");
             Set<String> namespaces = namespacesIn(tasks);
-            ContainerTests.removeLeftovers(tasks);
+            removeBundles(tasks);
             unmountEverythingUnder(dir);
             for (String ns : namespaces) {
                 removeHostState(ns);
@@ -336,6 +336,33 @@ public final class PrivateContainerd implements BeforeAllCallback, AfterAllCallb
             }
         }
         return found;
+    }
+
+    /**
+     * For each bundle the daemon's shims left ({@code <state>/io.containerd.runtime.v2.task/<ns>/<id>}): removes the
+     * shim's socket, force-deletes the runc container and unmounts its rootfs. Not {@link
+     * ContainerTests#removeLeftovers}: containerd's shims keep runc's state in runc's default root
+     * ({@link #RUNC_ROOT}), not under the state directory as Berth's own runtime does.
+     */
+    private static void removeBundles(Path tasks) throws IOException {
+        if (!Files.isDirectory(tasks)) {
+            return;
+        }
+        try (Stream<Path> namespaces = Files.list(tasks)) {
+            for (Path namespace : namespaces.filter(Files::isDirectory).toList()) {
+                try (Stream<Path> bundles = Files.list(namespace)) {
+                    for (Path bundle : bundles.filter(b -> Files.exists(b.resolve("config.json"))).toList()) {
+                        Path address = bundle.resolve("address");
+                        if (Files.exists(address)) {
+                            Files.deleteIfExists(Path.of(Files.readString(address).strip().replace("unix://", "")));
+                        }
+                        ContainerTests.runQuietly("runc", "--root", RUNC_ROOT.resolve(namespace.getFileName())
+                                .toString(), "delete", "--force", bundle.getFileName().toString());
+                        ContainerTests.runQuietly("umount", bundle.resolve("rootfs").toString());
+                    }
+                }
+            }
+        }
     }
 
     /**
