@@ -171,9 +171,10 @@ final class RemoteEvents implements EventSubscriber {
                                         .setEvent(Any.newBuilder().setTypeUrl(SENTINEL_TYPE_URL)).build()))
                         .then()
                         .onErrorResume(e -> Mono.empty());
-                Flux<Envelope> sentinels = Flux.interval(Duration.ZERO, SENTINEL_PERIOD, daemon.schedulers.timer())
-                        .take(SENTINEL_TRIES)
-                        .concatMap(i -> publish)
+                // One Publish after another, a period apart: no ticking source that overflows when Publish is slow.
+                Flux<Envelope> sentinels = Flux.range(0, SENTINEL_TRIES)
+                        .concatMap(i -> (i == 0 ? Mono.<Void>empty()
+                                : Mono.delay(SENTINEL_PERIOD, daemon.schedulers.timer()).then()).then(publish))
                         .takeUntilOther(confirmed.asMono())
                         .thenMany(Flux.<Envelope>empty())
                         .doFinally(s -> daemon.resubscribed(this));
