@@ -63,6 +63,19 @@ class EmbeddedRuntimeTest {
     }
 
     @Test
+    void updateAndMetricsAreNotImplementedForHostProcesses() {
+        Task task = service().create(TaskSpec.process("host", "sleep", "60")).block(WAIT);
+        task.start().block(WAIT);
+        assertThat(dev.berth.core.Errors.kindOf(org.assertj.core.api.Assertions.catchThrowable(
+                () -> task.metrics().block(WAIT)))).isEqualTo(dev.berth.core.ErrorKind.NOT_IMPLEMENTED);
+        assertThat(dev.berth.core.Errors.kindOf(org.assertj.core.api.Assertions.catchThrowable(
+                () -> task.update(new dev.berth.core.oci.LinuxResources(java.util.List.of(), null, null,
+                        new dev.berth.core.oci.LinuxResources.Pids(5), java.util.Map.of())).block(WAIT))))
+                .isEqualTo(dev.berth.core.ErrorKind.NOT_IMPLEMENTED);
+        task.delete(true).block(WAIT);
+    }
+
+    @Test
     void childrenSeeOnlyTheirThreeStandardDescriptors() {
         Task task = service().create(TaskSpec.process("fds", "ls", "/proc/self/fd")).block(WAIT);
         String out = task.start().then(text(task.stdout())).block(WAIT);

@@ -98,6 +98,31 @@ class ShimV2TaskServiceTest {
     }
 
     @Test
+    void anUpdateReachesTheContainersCgroupAndMetricsAreSampled() throws Exception {
+        Task task = tasks.create(taskSpec("limited", ProcessSpec.of("/bin/sleep", "300"))).block(WAIT);
+        task.start().block(WAIT);
+        task.update(new dev.berth.core.oci.LinuxResources(List.of(), null, null,
+                new dev.berth.core.oci.LinuxResources.Pids(77), java.util.Map.of())).block(WAIT);
+        Path pidsMax = Path.of("/sys/fs/cgroup/pids", NS, "limited", "pids.max");
+        if (!Files.exists(pidsMax)) { // a cgroup v2 host
+            pidsMax = Path.of("/sys/fs/cgroup", NS, "limited", "pids.max");
+        }
+        assertThat(Files.readString(pidsMax).strip()).isEqualTo("77");
+        dev.berth.core.TaskMetrics metrics = task.metrics().block(WAIT);
+        assertThat(metrics.data().getTypeUrl()).startsWith("io.containerd.cgroups.v");
+        assertThat(metrics.data().getValue().isEmpty()).isFalse();
+        org.assertj.core.api.Assertions.assertThat(org.assertj.core.api.Assertions.catchThrowable(
+                () -> task.update(new dev.berth.core.oci.LinuxResources(List.of(), null, null, null,
+                        java.util.Map.of())).block(WAIT)))
+                .satisfies(e -> assertThat(dev.berth.core.Errors.kindOf(e))
+                        .isEqualTo(dev.berth.core.ErrorKind.INVALID_ARGUMENT));
+        task.delete(true).block(WAIT);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> task.metrics().block(WAIT)))
+                .satisfies(e -> assertThat(dev.berth.core.Errors.kindOf(e))
+                        .isEqualTo(dev.berth.core.ErrorKind.FAILED_PRECONDITION));
+    }
+
+    @Test
     void echoesStdoutArrivesAndTheExitIsZero() {
         Outcome outcome = run("echo", "/bin/echo", "hello from a container");
         assertThat(outcome.stdout()).isEqualTo("hello from a container\n");

@@ -23,7 +23,9 @@ import dev.berth.tasks.remote.proto.tasks.ExecProcessRequest;
 import dev.berth.tasks.remote.proto.tasks.ListPidsRequest;
 import dev.berth.tasks.remote.proto.tasks.PauseTaskRequest;
 import dev.berth.tasks.remote.proto.tasks.ResumeTaskRequest;
+import dev.berth.tasks.remote.proto.tasks.MetricsRequest;
 import dev.berth.tasks.remote.proto.tasks.TasksGrpc;
+import dev.berth.tasks.remote.proto.tasks.UpdateTaskRequest;
 import dev.berth.tasks.remote.proto.types.Status;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -109,13 +111,47 @@ final class RemoteTask extends RemoteProcessBase implements Task {
 
     /** The Go client's state checks, made before a call the daemon would refuse with UNKNOWN. */
     private Mono<Void> requireStatus(Status wanted, String what) {
+        return requireStatus(List.of(wanted), what);
+    }
+
+    private Mono<Void> requireStatus(List<Status> wanted, String what) {
         return Mono.defer(() -> deleted.get()
                 ? Mono.error(Errors.failedPrecondition("%s: %s is deleted", what, who()))
                 : get().onErrorMap(e -> Errors.is(e, ErrorKind.NOT_FOUND),
                                 e -> Errors.of(ErrorKind.FAILED_PRECONDITION, e, "%s: %s is gone", what, who()))
-                        .flatMap(p -> p.getStatus() == wanted ? Mono.<Void>empty()
+                        .flatMap(p -> wanted.contains(p.getStatus()) ? Mono.<Void>empty()
                                 : Mono.error(Errors.failedPrecondition("%s: %s is %s, not %s", what, who(),
-                                        p.getStatus(), wanted))));
+                                        p.getStatus(), wanted.size() == 1 ? wanted.get(0) : wanted))));
+    }
+
+    /** Tasks/Update with the resources as OCI JSON (spec §1.5); the daemon has the shim apply them. */
+    @Override
+    public Mono<Void> update(dev.berth.core.oci.LinuxResources resources) {
+        return Mono.defer(() -> {
+            java.util.Objects.requireNonNull(resources, "resources");
+            String json = OciSpecs.toJson(resources);
+            if ("{}".equals(json)) {
+                return Mono.error(Errors.invalidArgument("update of %s sets no resource", who()));
+            }
+            return requireStatus(List.of(Status.RUNNING, Status.PAUSED), "update")
+                    .then(daemon.calls.unary(namespace, TasksGrpc.getUpdateMethod(),
+                            UpdateTaskRequest.newBuilder().setContainerId(containerId)
+                                    .setResources(TypeUrls.json(TypeUrls.LINUX_RESOURCES, json)).build()))
+                    .then();
+        });
+    }
+
+    /** Tasks/Metrics filtered to this task; its data is the host's cgroups Metrics, not decoded. */
+    @Override
+    public Mono<dev.berth.core.TaskMetrics> metrics() {
+        return requireStatus(List.of(Status.RUNNING, Status.PAUSED), "sample the metrics of")
+                .then(daemon.calls.unary(namespace, TasksGrpc.getMetricsMethod(),
+                        MetricsRequest.newBuilder().addFilters("id==" + containerId).build()))
+                .flatMap(r -> r.getMetricsList().stream().filter(m -> m.getId().equals(containerId)).findFirst()
+                        .map(m -> Mono.just(new dev.berth.core.TaskMetrics(
+                                Timestamps.instant(m.getTimestamp()) != null ? Timestamps.instant(m.getTimestamp())
+                                        : java.time.Instant.now(), m.getData())))
+                        .orElseGet(() -> Mono.error(Errors.notFound("no metrics for %s", who()))));
     }
 
     @Override

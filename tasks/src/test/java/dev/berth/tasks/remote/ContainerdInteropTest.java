@@ -186,6 +186,26 @@ class ContainerdInteropTest {
         inNs(task.delete(true)).block(WAIT);
     }
 
+    @Test
+    void anUpdateByBerthIsSeenInCtrsMetricsAndBerthSamplesTheMetricsToo() throws Exception {
+        Task task = inNs(tasks.create(spec("limited", "/bin/sleep", "300"))).block(WAIT);
+        inNs(task.start()).block(WAIT);
+        inNs(task.update(new dev.berth.core.oci.LinuxResources(List.of(), null, null,
+                new dev.berth.core.oci.LinuxResources.Pids(77), java.util.Map.of()))).block(WAIT);
+        assertThat(containerd.ctr("tasks", "metrics", "limited").output()).containsPattern("pids.limit\\s+77");
+        dev.berth.core.TaskMetrics metrics = inNs(task.metrics()).block(WAIT);
+        assertThat(metrics.data().getTypeUrl()).startsWith("io.containerd.cgroups.v");
+        assertThat(metrics.data().getValue().isEmpty()).isFalse();
+        StepVerifier.create(inNs(task.update(new dev.berth.core.oci.LinuxResources(List.of(), null, null, null,
+                        java.util.Map.of()))))
+                .expectErrorMatches(e -> dev.berth.core.Errors.is(e, dev.berth.core.ErrorKind.INVALID_ARGUMENT))
+                .verify(WAIT);
+        inNs(task.delete(true)).block(WAIT);
+        StepVerifier.create(inNs(task.metrics()))
+                .expectErrorMatches(e -> dev.berth.core.Errors.is(e, dev.berth.core.ErrorKind.FAILED_PRECONDITION))
+                .verify(WAIT);
+    }
+
     /** A filter that does not parse fails at once, typed, as with the local exchange (the daemon says UNKNOWN). */
     @Test
     void aFilterThatDoesNotParseFailsWithInvalidArgument() {
