@@ -108,6 +108,11 @@ public final class BerthCli {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
+        // grpc-netty asks every channel for SO_KEEPALIVE, which a Unix socket does not have, and Netty warns about
+        // it on each connection to containerd: harmless, and noise on every --containerd command's stderr.
+        if (System.getProperty("org.slf4j.simpleLogger.log.io.netty.bootstrap.Bootstrap") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.io.netty.bootstrap.Bootstrap", "error");
+        }
         int code = new BerthCli(state -> Berth.local(LocalConfig.of(state).withClosePolicy(ClosePolicy.DETACH)),
                 System.in, System.out, System.err).execute(args);
         System.exit(code);

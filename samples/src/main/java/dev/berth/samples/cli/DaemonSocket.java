@@ -14,7 +14,8 @@ import java.nio.file.Path;
 /**
  * The service for {@code --containerd SOCKET}. {@link Berth#containerd(Path)} connects only on the first call, so a
  * wrong path would surface as some command's UNAVAILABLE; this checks first that something listens on the socket,
- * so that the command fails naming it. Blocks on the calling thread, as only the command line does.
+ * so that the command fails naming it (the messages here leave the socket to the caller's, see
+ * {@link Session#explain}). Blocks on the calling thread, as only the command line does.
  */
 final class DaemonSocket {
     private DaemonSocket() {
@@ -33,14 +34,15 @@ final class DaemonSocket {
     /** Connects to {@code socket} and hangs up. */
     static void probe(Path socket) {
         if (!Files.exists(socket)) {
-            throw Errors.unavailable("no containerd socket at %s: the path does not exist (is containerd running? "
-                    + "its socket is the [grpc] address of its config)", socket);
+            // The caller's message names the socket (Session.explain).
+            throw Errors.unavailable("no such socket (is containerd running? its socket is the [grpc] address of "
+                    + "its config)");
         }
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(socket));
         } catch (IOException | UnsupportedOperationException e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            throw Errors.of(ErrorKind.UNAVAILABLE, e, "containerd at %s does not answer: %s", socket, why);
+            throw Errors.of(ErrorKind.UNAVAILABLE, e, "the daemon does not answer: %s", why);
         }
     }
 }

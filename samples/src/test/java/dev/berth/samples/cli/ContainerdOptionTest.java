@@ -195,7 +195,7 @@ class ContainerdOptionTest {
 
         assertThat(cli.berth("--containerd", socket().toString(), "ps")).isEqualTo(125);
 
-        assertThat(cli.oneBerthLine()).contains(socket().toString(), "does not exist");
+        assertThat(cli.oneBerthLine()).contains("containerd at " + socket(), "no such socket");
         assertThat(cli.out()).isEmpty();
         assertThat(cli.servicesMade).hasValue(0);
     }
