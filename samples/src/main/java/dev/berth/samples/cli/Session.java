@@ -125,7 +125,15 @@ final class Session implements AutoCloseable {
         return command.contextWrite(context)
                 .timeout(COMMAND_TIMEOUT, Mono.error(() -> Errors.deadlineExceeded("%s: no answer in %ss", what,
                         COMMAND_TIMEOUT.toSeconds())))
+                .onErrorMap(this::unreachable, e -> Errors.of(Errors.kindOf(e), e, "%s: %s", target.describe(),
+                        Messages.of(e)))
                 .block();
+    }
+
+    /** Whether {@code e} says a daemon went away or hangs, which is better told with the socket named. */
+    private boolean unreachable(Throwable e) {
+        return target instanceof Target.Containerd
+                && (Errors.is(e, ErrorKind.UNAVAILABLE) || Errors.is(e, ErrorKind.DEADLINE_EXCEEDED));
     }
 
     /** The Reactor Context of this session's namespace, for publishers the caller subscribes to itself. */

@@ -3,6 +3,7 @@ package dev.berth.samples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.Envelope;
+import dev.berth.core.Errors;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.KillScope;
 import dev.berth.core.Signal;
@@ -187,6 +188,17 @@ class ContainerdOptionTest {
                 "2026-11-23T10:00:00Z default /tasks/exit container_id=web id=web pid=42 exit_status=7");
         assertThat(cli.sockets).containsExactly(socket());
         assertThat(cli.service.calls).doesNotContain("restore", "restore(subscribed)");
+    }
+
+    @Test
+    void aDaemonThatGoesAwayMidCommandIsNamedInTheError() {
+        running("web");
+        cli.service.execFailure = Errors.unavailable("connection reset");
+
+        assertThat(cli.berth("--containerd", socket().toString(), "exec", "--exec-id", "e1", "web", "--", "true"))
+                .isEqualTo(125);
+
+        assertThat(cli.oneBerthLine()).contains("containerd at " + socket(), "connection reset");
     }
 
     @Test
