@@ -25,8 +25,9 @@ import picocli.CommandLine.ParentCommand;
  * {@code -d}, starts a container and leaves it running.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        customSynopsis = {"berth [--namespace NS] [--state DIR | --containerd SOCKET] run [--rm] [-i] [--events]",
-            "          [-e K=V]... [--cwd DIR] [--runtime NAME] [--rootfs DIR] [-d] ID [--] CMD [ARG...]"},
+        customSynopsis = {"berth [--namespace NS] [--state DIR | --containerd SOCKET] run",
+            "          [--rm] [-i] [--events] [-e K=V]... [--cwd DIR] [--runtime NAME]",
+            "          [--rootfs DIR] [-d] ID [--] CMD [ARG...]"},
         description = {
             "Runs a command as a task in the foreground and exits with its exit code.",
             "",
