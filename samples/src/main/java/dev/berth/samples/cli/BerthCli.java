@@ -2,6 +2,7 @@ package dev.berth.samples.cli;
 
 import dev.berth.Berth;
 import dev.berth.LocalConfig;
+import dev.berth.core.TaskService;
 import dev.berth.tasks.ClosePolicy;
 import dev.berth.tasks.TaskManager;
 import java.io.IOException;
@@ -20,7 +21,9 @@ import picocli.CommandLine;
 /**
  * The {@code berth} command line. {@link #main} runs it over {@link Berth#local(LocalConfig)} (both local runtimes,
  * containers detached rather than stopped when the command ends) and the process's own streams; {@link #execute}
- * runs it over any {@link TaskManager} and streams and returns the exit code, which is how the tests drive it.
+ * runs it over any {@link TaskManager} and streams and returns the exit code, which is how the tests drive it. With
+ * {@code --containerd SOCKET} (or {@code BERTH_CONTAINERD}) the commands act on that containerd daemon instead,
+ * through {@link Berth#containerd(Path)}.
  *
  * <p>Exit codes: the task's own code; {@code 128 + N} when signal N killed it; 125 when berth itself fails (bad
  * flags, invalid id, runtime error); 126 when the command cannot be executed; 127 when it is not found.
@@ -30,8 +33,12 @@ public final class BerthCli {
     static final String NAMESPACE_VARIABLE = "BERTH_NAMESPACE";
     /** The environment variable giving the state directory when {@code --state} is absent. */
     static final String STATE_VARIABLE = "BERTH_STATE";
+    /** The environment variable giving the containerd socket when {@code --containerd} is absent. */
+    static final String CONTAINERD_VARIABLE = "BERTH_CONTAINERD";
 
     final Function<Path, ? extends TaskManager> services;
+    /** The task service over the containerd daemon listening on a socket, for {@code --containerd}. */
+    final Function<Path, ? extends TaskService> daemons;
     final InputStream in;
     final PrintStream out;
     final PrintStream err;
@@ -52,13 +59,14 @@ public final class BerthCli {
 
     BerthCli(Function<Path, ? extends TaskManager> services, InputStream in, PrintStream out, PrintStream err,
             Function<String, @Nullable String> environment, SignalTrap signals) {
-        this(services, in, out, err, environment, signals, BerthCli::isRoot);
+        this(services, DaemonSocket::open, in, out, err, environment, signals, BerthCli::isRoot);
     }
 
-    private BerthCli(Function<Path, ? extends TaskManager> services, InputStream in, PrintStream out,
-            PrintStream err, Function<String, @Nullable String> environment, SignalTrap signals,
-            BooleanSupplier root) {
+    private BerthCli(Function<Path, ? extends TaskManager> services, Function<Path, ? extends TaskService> daemons,
+            InputStream in, PrintStream out, PrintStream err, Function<String, @Nullable String> environment,
+            SignalTrap signals, BooleanSupplier root) {
         this.services = Objects.requireNonNull(services, "services");
+        this.daemons = Objects.requireNonNull(daemons, "daemons");
         this.in = Objects.requireNonNull(in, "in");
         this.out = Objects.requireNonNull(out, "out");
         this.err = Objects.requireNonNull(err, "err");
@@ -70,17 +78,25 @@ public final class BerthCli {
     /** This command line with {@code environment} as its environment variables instead of the JVM's. */
     BerthCli withEnvironment(Map<String, String> environment) {
         Map<String, String> copy = Map.copyOf(environment);
-        return new BerthCli(services, in, out, err, copy::get, signals, root);
+        return new BerthCli(services, daemons, in, out, err, copy::get, signals, root);
+    }
+
+    /**
+     * This command line making the service for {@code --containerd SOCKET} with {@code daemons} instead of
+     * {@link Berth#containerd(Path)} (asked at most once per command, and closed by it).
+     */
+    BerthCli withContainerd(Function<Path, ? extends TaskService> daemons) {
+        return new BerthCli(services, daemons, in, out, err, environment, signals, root);
     }
 
     /** This command line hearing signals from {@code signals} instead of the JVM. */
     BerthCli withSignals(SignalTrap signals) {
-        return new BerthCli(services, in, out, err, environment, signals, root);
+        return new BerthCli(services, daemons, in, out, err, environment, signals, root);
     }
 
     /** This command line believing it runs as root, or not. */
     BerthCli withRoot(boolean isRoot) {
-        return new BerthCli(services, in, out, err, environment, signals, () -> isRoot);
+        return new BerthCli(services, daemons, in, out, err, environment, signals, () -> isRoot);
     }
 
     /**
@@ -91,6 +107,11 @@ public final class BerthCli {
         // Before any logger exists: the runtime's INFO lines are noise on a command's stderr.
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        // grpc-netty asks every channel for SO_KEEPALIVE, which a Unix socket does not have, and Netty warns about
+        // it on each connection to containerd: harmless, and noise on every --containerd command's stderr.
+        if (System.getProperty("org.slf4j.simpleLogger.log.io.netty.bootstrap.Bootstrap") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.io.netty.bootstrap.Bootstrap", "error");
         }
         int code = new BerthCli(state -> Berth.local(LocalConfig.of(state).withClosePolicy(ClosePolicy.DETACH)),
                 System.in, System.out, System.err).execute(args);

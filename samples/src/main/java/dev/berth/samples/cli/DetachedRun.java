@@ -49,7 +49,7 @@ final class DetachedRun {
     int run() {
         Session session;
         try {
-            session = Session.open(cli, state, namespace);
+            session = Session.open(cli, new Target.Local(state), namespace);
         } catch (BerthException e) {
             cli.report(e.getMessage());
             return ExitCodes.BERTH_ERROR;

@@ -31,6 +31,9 @@ import reactor.core.Disposable;
                     + "state directory while it runs: other berth commands over containers fail until it ends. "
                     + "Embedded tasks live in the JVM of their own berth run, so their events show only there: use "
                     + "`berth run --events`.",
+            "",
+            "With --containerd, the daemon's events are shown, filtered by the daemon, and no state directory "
+                    + "is owned.",
             ""},
         footerHeading = "%nExit status:%n",
         footer = {"  0        the event stream ended", "  125      a bad filter, the state directory owned by another "

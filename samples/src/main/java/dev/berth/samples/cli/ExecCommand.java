@@ -13,8 +13,8 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code berth exec}: runs one more process in a running task, in the foreground, and exits with its code. */
 @Command(name = "exec", mixinStandardHelpOptions = true, sortOptions = false,
-        customSynopsis = {"berth [--namespace NS] [--state DIR] exec [-i] [-e K=V]... --exec-id EID ID [--] CMD "
-                + "[ARG...]"},
+        customSynopsis = {"berth [--namespace NS] [--state DIR | --containerd SOCKET] exec",
+            "          [-i] [-e K=V]... --exec-id EID ID [--] CMD [ARG...]"},
         description = {
             "Runs a command in a running task and exits with its exit code.",
             "",

@@ -23,7 +23,8 @@ import reactor.core.publisher.Mono;
             "Sorted by id: TASK, PID (of the init process, 0 when it does not "
                     + "run), STATUS and RUNTIME. The containers left running by earlier commands are taken over "
                     + "first; tasks of the embedded runtime live in the JVM of their own berth run and are never "
-                    + "listed here.",
+                    + "listed here. With --containerd, the daemon's tasks of the namespace are listed, those ctr "
+                    + "or other clients created included.",
             ""},
         footerHeading = "%nExit status:%n",
         footer = {"  0        listed", "  125      berth failed: the state directory is owned by another berth "

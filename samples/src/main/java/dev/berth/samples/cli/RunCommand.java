@@ -25,8 +25,9 @@ import picocli.CommandLine.ParentCommand;
  * {@code -d}, starts a container and leaves it running.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        customSynopsis = {"berth [--namespace NS] [--state DIR] run [--rm] [-i] [--events] [-e K=V]... [--cwd DIR]",
-            "                           [--runtime NAME] [--rootfs DIR] [-d] ID [--] CMD [ARG...]"},
+        customSynopsis = {"berth [--namespace NS] [--state DIR | --containerd SOCKET] run",
+            "          [--rm] [-i] [--events] [-e K=V]... [--cwd DIR] [--runtime NAME]",
+            "          [--rootfs DIR] [-d] ID [--] CMD [ARG...]"},
         description = {
             "Runs a command as a task in the foreground and exits with its exit code.",
             "",
@@ -39,6 +40,10 @@ import picocli.CommandLine.ParentCommand;
                     + "filesystem --rootfs; its environment is exactly the -e entries, plus a default PATH. With -d "
                     + "it is started and left running: its stdout and stderr are appended to "
                     + "<state>/.logs/<namespace>/<id>.log, whose path is printed; ps, exec, kill and rm act on it.",
+            "",
+            "With --containerd the task is a container made by that daemon (--rootfs needed, runtime "
+                    + Runtimes.CONTAINERS + "), in the foreground only: -d is refused, since the daemon client "
+                    + "deletes the containers it made when the command ends.",
             ""},
         footerHeading = "%nExit status:%n",
         footer = {
@@ -73,8 +78,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--runtime", paramLabel = "NAME",
             description = "The runtime: " + Runtimes.EMBEDDED + " (host processes in this JVM, the default) or "
-                    + Runtimes.CONTAINERS + " (containers, root needed).")
-    String runtime = Runtimes.EMBEDDED;
+                    + Runtimes.CONTAINERS + " (containers, root needed; the only one, and the default, with "
+                    + "--containerd).")
+    @Nullable String runtime;
 
     @Option(names = "--rootfs", paramLabel = "DIR",
             description = "Root filesystem of the container; required for, and only valid with, --runtime "
@@ -99,12 +105,19 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         String namespace = parent == null ? Namespaces.DEFAULT : parent.namespace();
         TaskSpec spec;
-        Path state;
+        Target target;
         boolean container;
         try {
             Namespaces.with(namespace);
-            container = checkRuntime();
-            state = parent == null ? LocalConfig.defaultState() : parent.state();
+            target = parent == null ? new Target.Local(LocalConfig.defaultState()) : parent.target();
+            boolean daemon = target instanceof Target.Containerd;
+            container = checkRuntime(daemon);
+            if (daemon) {
+                // The daemon's socket permissions decide who may run containers there, not this process's uid.
+                spec = taskSpec(true, interactive ? Stdio.DEFAULT.withStdinPipe() : Stdio.DEFAULT);
+                return new TaskRun(cli, target, namespace, spec, interactive, events, false).run();
+            }
+            Path state = ((Target.Local) target).state();
             if (detach) {
                 Path log = DetachedRun.logFile(state, namespace, id);
                 spec = taskSpec(container, new Stdio(Stdio.Input.NULL, Stdio.Output.appendTo(log),
@@ -122,19 +135,31 @@ final class RunCommand implements Callable<Integer> {
             cli.report(e.getMessage());
             return ExitCodes.BERTH_ERROR;
         }
-        return new TaskRun(cli, state, namespace, spec, interactive, events, container).run();
+        return new TaskRun(cli, target, namespace, spec, interactive, events, container).run();
     }
 
     /**
      * Checks the runtime and the flags that depend on it.
      *
+     * @param daemon whether the task goes to a containerd daemon, where the default runtime is the containers'
      * @return whether the task is a container
      * @throws BerthException INVALID_ARGUMENT for an unknown runtime or a flag it does not take
      */
-    private boolean checkRuntime() {
+    private boolean checkRuntime(boolean daemon) {
+        String runtime = this.runtime != null ? this.runtime : daemon ? Runtimes.CONTAINERS : Runtimes.EMBEDDED;
         if (!Runtimes.NAMES.contains(runtime)) {
             throw Errors.invalidArgument("unknown runtime \"%s\" (have %s)", runtime,
                     String.join(", ", Runtimes.NAMES));
+        }
+        if (daemon && !runtime.equals(Runtimes.CONTAINERS)) {
+            throw Errors.invalidArgument("--runtime %s cannot be used with --containerd: the daemon runs "
+                    + "containers only, with %s", runtime, Runtimes.CONTAINERS);
+        }
+        if (daemon && detach) {
+            // The remote service deletes the containers it created when it is closed, at the end of this command.
+            throw Errors.invalidArgument("-d is not available with --containerd: the containerd client deletes "
+                    + "the containers it created when the command ends; run it in the foreground, or start it "
+                    + "with ctr run -d");
         }
         boolean container = runtime.equals(Runtimes.CONTAINERS);
         if (!container && rootfs != null) {

@@ -11,7 +11,6 @@ import dev.berth.core.TaskService;
 import dev.berth.core.TaskSpec;
 import dev.berth.events.TaskTopics;
 import dev.berth.tasks.TaskManager;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -38,7 +37,7 @@ import reactor.util.context.Context;
  * that could not be trapped): the embedded runtime lives in this JVM, so a task must not outlive it, and a
  * foreground container is this command's too. A container run first takes over the containers left in the state
  * directory, so that an id already in use is refused; an embedded run never does, so it needs neither root nor the
- * state directory's lock.
+ * state directory's lock. Over a containerd daemon there is nothing to take over: the daemon refuses an id in use.
  */
 final class TaskRun {
     private static final Logger log = LoggerFactory.getLogger(TaskRun.class);
@@ -48,7 +47,7 @@ final class TaskRun {
     private static final Duration EVENTS_TIMEOUT = Duration.ofSeconds(5);
 
     private final BerthCli cli;
-    private final Path state;
+    private final Target target;
     private final boolean restore;
     private final TaskSpec spec;
     private final boolean interactive;
@@ -64,10 +63,10 @@ final class TaskRun {
     private final AtomicBoolean cleanupStarted = new AtomicBoolean();
     private final CountDownLatch cleanupDone = new CountDownLatch(1);
 
-    TaskRun(BerthCli cli, Path state, String namespace, TaskSpec spec, boolean interactive, boolean showEvents,
+    TaskRun(BerthCli cli, Target target, String namespace, TaskSpec spec, boolean interactive, boolean showEvents,
             boolean restore) {
         this.cli = cli;
-        this.state = state;
+        this.target = target;
         this.restore = restore;
         this.spec = spec;
         this.interactive = interactive;
@@ -79,11 +78,11 @@ final class TaskRun {
     /** Runs the task to its end. @return the command's exit code */
     @SuppressWarnings("try") // the registrations only need closing
     int run() {
-        TaskManager service;
+        TaskService service;
         try {
-            service = cli.services.apply(state);
+            service = Session.service(cli, target);
         } catch (RuntimeException e) {
-            cli.report(messageOf(Session.explain(e, state, "cannot open the task service")));
+            cli.report(messageOf(e));
             return ExitCodes.BERTH_ERROR;
         }
         try (SignalTrap.Registration hook = cli.signals.atShutdown(() -> cleanUp(service))) {
@@ -96,15 +95,15 @@ final class TaskRun {
     }
 
     @SuppressWarnings("try")
-    private int runOn(TaskManager service) {
+    private int runOn(TaskService service) {
         if (showEvents) {
             showEvents(service);
         }
-        if (restore) {
+        if (restore && service instanceof TaskManager local) {
             try {
-                service.restore().then().block(Session.RESTORE_TIMEOUT);
+                local.restore().then().block(Session.RESTORE_TIMEOUT);
             } catch (RuntimeException e) {
-                cli.report(messageOf(Session.explain(e, state, "cannot take over the containers")));
+                cli.report(messageOf(Session.explain(e, target, "cannot take over the containers")));
                 return ExitCodes.BERTH_ERROR;
             }
         }

@@ -21,7 +21,12 @@ import picocli.CommandLine.Spec;
                     + "can outlive the command: ps, kill, exec and rm act on those.",
             "",
             "The state directory has one owner at a time: a command that acts on containers (everything but a run "
-                    + "on the embedded runtime) fails while another berth process owns it."})
+                    + "on the embedded runtime) fails while another berth process owns it.",
+            "",
+            "With --containerd SOCKET every command acts on that containerd daemon instead: run makes containers "
+                    + "there (--rootfs needed, runtime " + Runtimes.CONTAINERS + "), and ps, kill, exec, rm and "
+                    + "events see all the daemon's tasks of the namespace, also those ctr created. No state "
+                    + "directory is used then."})
 final class TopCommand implements Callable<Integer> {
     private final BerthCli cli;
 
@@ -37,6 +42,11 @@ final class TopCommand implements Callable<Integer> {
             description = "State directory of the containers (default: $" + BerthCli.STATE_VARIABLE
                     + ", else /run/berth for root).")
     @Nullable String state;
+
+    @Option(names = "--containerd", paramLabel = "SOCKET",
+            description = "Act on the containerd daemon listening on SOCKET, e.g. /run/containerd/containerd.sock "
+                    + "(default: $" + BerthCli.CONTAINERD_VARIABLE + "); not with --state.")
+    @Nullable String containerd;
 
     TopCommand(BerthCli cli) {
         this.cli = cli;
@@ -68,6 +78,35 @@ final class TopCommand implements Callable<Integer> {
             return Path.of(dir).toAbsolutePath().normalize();
         } catch (InvalidPathException e) {
             throw Errors.invalidArgument("invalid state directory \"%s\": %s", dir, e.getReason());
+        }
+    }
+
+    /**
+     * Where the tasks live: the containerd daemon of {@code --containerd} (else of the environment variable), else
+     * the local runtimes over {@link #state()}.
+     *
+     * @throws dev.berth.core.BerthException INVALID_ARGUMENT for {@code --state} with a daemon, or a socket path
+     *     that is not one
+     */
+    Target target() {
+        String socket = containerd;
+        String source = "--containerd";
+        if (socket == null || socket.isEmpty()) {
+            socket = cli.environment.apply(BerthCli.CONTAINERD_VARIABLE);
+            source = "$" + BerthCli.CONTAINERD_VARIABLE;
+        }
+        if (socket == null || socket.isEmpty()) {
+            return new Target.Local(state());
+        }
+        if (state != null) {
+            throw Errors.invalidArgument("--state cannot be combined with %s: a containerd daemon keeps its tasks "
+                    + "itself, berth uses no state directory with it", source);
+        }
+        try {
+            return new Target.Containerd(Path.of(socket).toAbsolutePath().normalize());
+        } catch (InvalidPathException e) {
+            throw Errors.invalidArgument("invalid containerd socket \"%s\" (%s): %s", socket, source,
+                    e.getReason());
         }
     }
 

@@ -7,15 +7,25 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Drives {@link BerthCli} in-process over a {@link FakeTaskService}, capturing stdout and stderr. */
+/**
+ * Drives {@link BerthCli} in-process over a {@link FakeTaskService}, capturing stdout and stderr. The fake is also
+ * what {@code --containerd} makes, unless {@link #realDaemons}.
+ */
 final class CliHarness {
     final FakeTaskService service = new FakeTaskService();
     final FakeSignalTrap signals = new FakeSignalTrap();
     final AtomicInteger servicesMade = new AtomicInteger();
+    /** The sockets the fake was made for as the containerd service, one per command that made it. */
+    final List<Path> sockets = new CopyOnWriteArrayList<>();
+    /** Whether {@code --containerd} makes the real service (which checks the socket) instead of the fake. */
+    boolean realDaemons;
     final Map<String, String> environment = new HashMap<>();
     InputStream in = new ByteArrayInputStream(new byte[0]);
     boolean root = true;
@@ -26,14 +36,21 @@ final class CliHarness {
     int berth(String... args) {
         out = new ByteArrayOutputStream();
         err = new ByteArrayOutputStream();
-        return new BerthCli(state -> {
+        BerthCli cli = new BerthCli(state -> {
             servicesMade.incrementAndGet();
             service.states.add(state);
             return service;
         }, in, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 Map.copyOf(environment)::get, signals)
-                .withRoot(root)
-                .execute(args);
+                .withRoot(root);
+        if (!realDaemons) {
+            cli = cli.withContainerd(socket -> {
+                servicesMade.incrementAndGet();
+                sockets.add(socket);
+                return service;
+            });
+        }
+        return cli.execute(args);
     }
 
     String out() {
