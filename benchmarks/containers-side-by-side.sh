@@ -13,6 +13,8 @@
 # berth-cd/ctr, berth-cd/berth and berth/ctr. TOOLS="…" picks any other list of berth, berth-cd, ctr and runc.
 # After every round the private containerd's own CPU time over that round (utime + stime from /proc/PID/stat) per
 # lifecycle is printed: berth-cd and ctr both drive that daemon, berth and runc do not (about 0).
+# EVENTS=1 also records `ctr events` over the lifecycle rounds and ends with daemon-phases.sh's table: the median time
+# between the daemon's events of one container, for berth-cd and ctr (where the time goes inside containerd).
 #
 # Environment: N1 (lifecycles per tool in a concurrency-1 round, default 30), N4 (the same at concurrency 4, default
 # 60), STDIO (pipe: Berth reads stdout and stderr through the shim's FIFOs as ctr run does, the default; null),
@@ -54,9 +56,11 @@ NS=bench-ctr
 WORK=$(mktemp -d /tmp/sbs.XXXXXX)
 PCD_DIR=""
 DRIVER_PID=""
+EVENTS_PID=""
 cleanup() {
     trap '' INT TERM # finish cleaning up whatever arrives now
     set +e
+    [ -n "$EVENTS_PID" ] && kill "$EVENTS_PID" 2>/dev/null
     if [ -n "$DRIVER_PID" ]; then
         eval "exec $DRIVER_IN>&-" # EOF ends the driver, which closes its service
         wait "$DRIVER_PID" 2>/dev/null
@@ -158,6 +162,10 @@ done
 
 RESULTS=$WORK/results
 : >"$RESULTS"
+if [ "${EVENTS:-0}" = 1 ]; then
+    ctr -a "$PCD_ADDRESS" events >"$WORK/events" 2>&1 &
+    EVENTS_PID=$!
+fi
 for ((r = 1; r <= ROUNDS; r++)); do
     for c in 1 4; do
         n=$N1; [ "$c" = 4 ] && n=$N4
@@ -179,6 +187,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
         done
     done
 done
+
+if [ -n "$EVENTS_PID" ]; then
+    kill "$EVENTS_PID"
+    wait "$EVENTS_PID" 2>/dev/null || true
+    EVENTS_PID=""
+fi
 
 # stdout_round TOOL TAG: one STDOUT_MIB MiB transfer; prints "TOOL-stdout bytes=… wall=…s rate=…MiB/s".
 stdout_round() {
@@ -262,4 +276,9 @@ if [ "$STDOUT_ROUNDS" -gt 0 ]; then
             if (bn == "ctr" && an ~ /^berth/) printf " (target >= 2x: %s)", (a / b >= 2 ? "met" : "MISSED")
             printf "\n" }'
     done
+fi
+if [ "${EVENTS:-0}" = 1 ]; then
+    echo
+    echo "# inside containerd: median ms between one container's events (benchmarks/daemon-phases.sh)"
+    benchmarks/daemon-phases.sh "$WORK/events"
 fi

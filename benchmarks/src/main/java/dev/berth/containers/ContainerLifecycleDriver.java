@@ -201,7 +201,7 @@ public final class ContainerLifecycleDriver {
         Map<String, Long> threads = ThreadCpu.snapshot();
         long start = System.nanoTime();
         Flux.range(0, count)
-                .flatMap(i -> timed(i, nanos), concurrency)
+                .flatMap(i -> timed(i, concurrency, nanos), concurrency)
                 .blockLast();
         phases.jvmCpu(jvmCpuNanos() - cpu);
         threadCpu = ThreadCpu.perOperation(threads, ThreadCpu.snapshot(), count);
@@ -213,10 +213,12 @@ public final class ContainerLifecycleDriver {
         return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private Mono<ExitStatus> timed(int i, long[] nanos) {
+    /** Lifecycle {@code i} of a round; its container id names the round's concurrency: {@code lc<pid>-c4-<n>}. */
+    private Mono<ExitStatus> timed(int i, int concurrency, long[] nanos) {
         return Mono.defer(() -> {
             long t0 = System.nanoTime();
-            return fixture.lifecycle(fixture.spec(prefix + ids.incrementAndGet(), stdio, "/bin/true"), phases)
+            String id = prefix + "c" + concurrency + "-" + ids.incrementAndGet();
+            return fixture.lifecycle(fixture.spec(id, stdio, "/bin/true"), phases)
                     .doOnNext(status -> {
                         if (!status.isSuccess()) {
                             throw new IllegalStateException("/bin/true ended with " + status);
