@@ -154,7 +154,8 @@ driver_prefix() { if [ "$1" = berth-cd ]; then echo containerd:; fi; }
 TICK_MS=$((1000 / $(getconf CLK_TCK)))
 daemon_cpu_ms() { awk -v t="$TICK_MS" '{ sub(/^.*\) /, ""); print ($12 + $13) * t }' "/proc/$PCD_PID/stat"; }
 
-echo "# $(date -u +%FT%TZ) $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg); tools=${TOOLS// /,} rounds=$ROUNDS N1=$N1 N4=$N4 stdio=$STDIO"
+echo "# $(date -u +%FT%TZ) $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "tools=${TOOLS// /,} rounds=$ROUNDS N1=$N1 N4=$N4 stdio=$STDIO"
 echo "# warm-up: $WARMUP lifecycles of each Berth backend (done), 5 of each peer"
 for tool in $TOOLS; do
     case "$tool" in ctr | runc) peer_round "$tool" 1 5 "warm$tool" >/dev/null ;; esac

@@ -51,7 +51,11 @@ function flush() {
     }
     cnt = 0
 }
-{ g = $1 " c=" $2; if (g != grp || $3 != st) { flush(); grp = g; st = $3; if (!(g in out)) order[++ng] = g } v[++cnt] = $4 }
+{
+    g = $1 " c=" $2
+    if (g != grp || $3 != st) { flush(); grp = g; st = $3; if (!(g in out)) order[++ng] = g }
+    v[++cnt] = $4
+}
 END {
     flush()
     for (i = 1; i <= ng; i++) printf "%-9s %s n=%d median ms:%s\n", substr(order[i], 1, index(order[i], " ") - 1),
