@@ -5,7 +5,16 @@
 # rootfs, create/start/wait/delete. Rounds alternate Berth, ctr, runc, at concurrency 1 then 4, and the summary prints
 # each one's median rate and latency and Berth's ratios against the two peers.
 #
-#   benchmarks/containers-side-by-side.sh [ROUNDS]          (default 3 rounds; about 1 minute per round)
+#   benchmarks/containers-side-by-side.sh [ROUNDS]               (default 3 rounds; about 1 minute per round)
+#   benchmarks/containers-side-by-side.sh --containerd [ROUNDS]  Berth over containerd instead of runc
+#
+# --containerd: the tools are berth-cd (Berth.containerd over the same private containerd, the same driver JVM, rounds
+# prefixed `containerd:`), ctr and berth (the shim v2 runtime), in that order in every round; the summary prints
+# berth-cd/ctr, berth-cd/berth and berth/ctr. TOOLS="…" picks any other list of berth, berth-cd, ctr and runc.
+# After every round the private containerd's own CPU time over that round (utime + stime from /proc/PID/stat) per
+# lifecycle is printed: berth-cd and ctr both drive that daemon, berth and runc do not (about 0).
+# EVENTS=1 also records `ctr events` over the lifecycle rounds and ends with daemon-phases.sh's table: the median time
+# between the daemon's events of one container, for berth-cd and ctr (where the time goes inside containerd).
 #
 # Environment: N1 (lifecycles per tool in a concurrency-1 round, default 30), N4 (the same at concurrency 4, default
 # 60), STDIO (pipe: Berth reads stdout and stderr through the shim's FIFOs as ctr run does, the default; null),
@@ -28,6 +37,12 @@
 # the point of a library: the comparison is "lifecycle as a client sees it".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DEFAULT_TOOLS="berth ctr runc"
+if [ "${1:-}" = --containerd ]; then
+    DEFAULT_TOOLS="berth-cd ctr berth"
+    shift
+fi
+TOOLS=${TOOLS:-$DEFAULT_TOOLS}
 ROUNDS=${1:-3}
 N1=${N1:-30}
 N4=${N4:-60}
@@ -41,9 +56,11 @@ NS=bench-ctr
 WORK=$(mktemp -d /tmp/sbs.XXXXXX)
 PCD_DIR=""
 DRIVER_PID=""
+EVENTS_PID=""
 cleanup() {
     trap '' INT TERM # finish cleaning up whatever arrives now
     set +e
+    [ -n "$EVENTS_PID" ] && kill "$EVENTS_PID" 2>/dev/null
     if [ -n "$DRIVER_PID" ]; then
         eval "exec $DRIVER_IN>&-" # EOF ends the driver, which closes its service
         wait "$DRIVER_PID" 2>/dev/null
@@ -80,8 +97,11 @@ jq --argjson args "$(printf '%s\n' "${DD[@]}" | jq -R . | jq -s .)" '.process.ar
 eval "$("$PCD" start)"
 
 # Berth: one warm JVM answering rounds on stdin.
-coproc BERTH { exec java -cp "$JAR" dev.berth.containers.ContainerLifecycleDriver --serve --warmup "$WARMUP" \
-    --stdio "$STDIO" 2>"$WORK/berth.err"; }
+DRIVER_ARGS=(--serve --warmup "$WARMUP" --stdio "$STDIO")
+has_tool() { [[ " $TOOLS " == *" $1 "* ]]; }
+has_tool berth-cd && DRIVER_ARGS+=(--containerd "$PCD_ADDRESS")
+coproc BERTH { exec java -cp "$JAR" dev.berth.containers.ContainerLifecycleDriver "${DRIVER_ARGS[@]}" \
+    2>"$WORK/berth.err"; }
 DRIVER_PID=$!
 DRIVER_IN=${BERTH[1]}
 DRIVER_OUT=${BERTH[0]}
@@ -121,43 +141,66 @@ peer_round() {
               name, c, NR, wall, NR / wall, pct(50), pct(90), pct(99), v[NR] }'
 }
 
-berth_round() {
-    echo "$1:$2" >&"$DRIVER_IN"
+# driver_round ROUND: one round (the driver's syntax) in the warm JVM; prints its result line.
+driver_round() {
+    echo "$1" >&"$DRIVER_IN"
     local line
     read -r -u "$DRIVER_OUT" line || { cat "$WORK/berth.err" >&2; exit 1; }
     echo "$line"
 }
+# The driver's round prefix for a Berth tool: berth is the shim v2 runtime, berth-cd Berth over containerd.
+driver_prefix() { if [ "$1" = berth-cd ]; then echo containerd:; fi; }
+# The private containerd's CPU time so far, in ms (utime + stime; fields 14 and 15 of /proc/PID/stat).
+TICK_MS=$((1000 / $(getconf CLK_TCK)))
+daemon_cpu_ms() { awk -v t="$TICK_MS" '{ sub(/^.*\) /, ""); print ($12 + $13) * t }' "/proc/$PCD_PID/stat"; }
 
-echo "# $(date -u +%FT%TZ) $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg); rounds=$ROUNDS N1=$N1 N4=$N4 stdio=$STDIO"
-echo "# warm-up: Berth $WARMUP lifecycles (done), ctr 5, runc 5"
-peer_round ctr 1 5 warm >/dev/null
-peer_round runc 1 5 warm >/dev/null
+echo "# $(date -u +%FT%TZ) $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "tools=${TOOLS// /,} rounds=$ROUNDS N1=$N1 N4=$N4 stdio=$STDIO"
+echo "# warm-up: $WARMUP lifecycles of each Berth backend (done), 5 of each peer"
+for tool in $TOOLS; do
+    case "$tool" in ctr | runc) peer_round "$tool" 1 5 "warm$tool" >/dev/null ;; esac
+done
 
 RESULTS=$WORK/results
 : >"$RESULTS"
+if [ "${EVENTS:-0}" = 1 ]; then
+    ctr -a "$PCD_ADDRESS" events >"$WORK/events" 2>&1 &
+    EVENTS_PID=$!
+fi
 for ((r = 1; r <= ROUNDS; r++)); do
     for c in 1 4; do
         n=$N1; [ "$c" = 4 ] && n=$N4
-        for tool in berth ctr runc; do
-            if [ "$tool" = berth ]; then line=$(berth_round "$c" "$n"); else line=$(peer_round "$tool" "$c" "$n" "$tool$r-c$c"); fi
+        for tool in $TOOLS; do
+            cpu0=$(daemon_cpu_ms)
+            case "$tool" in
+                berth*) line=$(driver_round "$(driver_prefix "$tool")$c:$n") ;;
+                *) line=$(peer_round "$tool" "$c" "$n" "$tool$r-c$c") ;;
+            esac
+            cpu1=$(daemon_cpu_ms)
             echo "round $r: $line"
             echo "$line" >>"$RESULTS"
-            if [ "$tool" = berth ]; then
-                { grep '^phases' "$WORK/berth.err" || true; } | tail -n1 | sed 's/^/           berth /'
-                { grep '^threads' "$WORK/berth.err" || true; } | tail -n1 | sed 's/^/           berth /'
+            if [[ $tool == berth* ]]; then
+                { grep '^phases' "$WORK/berth.err" || true; } | tail -n1 | sed "s/^/           $tool /"
+                { grep '^threads' "$WORK/berth.err" || true; } | tail -n1 | sed "s/^/           $tool /"
             fi
+            awk -v tool="$tool" -v ms=$((cpu1 - cpu0)) -v n="$n" \
+                'BEGIN { printf "           %s containerd daemon CPU %.1f ms/op\n", tool, ms / n }'
         done
     done
 done
+
+if [ -n "$EVENTS_PID" ]; then
+    kill "$EVENTS_PID"
+    wait "$EVENTS_PID" 2>/dev/null || true
+    EVENTS_PID=""
+fi
 
 # stdout_round TOOL TAG: one STDOUT_MIB MiB transfer; prints "TOOL-stdout bytes=… wall=…s rate=…MiB/s".
 stdout_round() {
     local tool=$1 tag=$2 t0 t1 line
     case "$tool" in
-        berth)
-            echo "stdout:$STDOUT_MIB" >&"$DRIVER_IN"
-            read -r -u "$DRIVER_OUT" line || { cat "$WORK/berth.err" >&2; exit 1; }
-            echo "$line"
+        berth*)
+            driver_round "$(driver_prefix "$tool")stdout:$STDOUT_MIB"
             return ;;
         ctr)
             t0=$EPOCHREALTIME
@@ -173,7 +216,7 @@ stdout_round() {
         'BEGIN { printf "%s-stdout bytes=%d wall=%.3fs rate=%.1fMiB/s\n", tool, b, e - s, b / 1048576 / (e - s) }'
 }
 for ((r = 1; r <= STDOUT_ROUNDS; r++)); do
-    for tool in berth ctr runc; do
+    for tool in $TOOLS; do
         line=$(stdout_round "$tool" "s$r")
         echo "round $r: $line"
         echo "$line" >>"$RESULTS"
@@ -185,28 +228,58 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 field() { # field TOOL C KEY -> values of KEY (number only) over the rounds
     grep "^$1 c=$2 " "$RESULTS" | tr ' ' '\n' | grep "^$3=" | sed -E "s/^$3=([0-9.]+).*/\1/"
 }
+# ratio_line C A B: A's median rate over B's at concurrency C (the >= 2x target for Berth against ctr).
+ratio_line() {
+    local a b
+    a=$(field "$2" "$1" rate | median); b=$(field "$3" "$1" rate | median)
+    awk -v c="$1" -v an="$2" -v bn="$3" -v a="$a" -v b="$b" 'BEGIN {
+        printf "c=%s: %s/%s rate %.2fx", c, an, bn, a / b
+        if (bn == "ctr" && an ~ /^berth/) printf " (target >= 2x: %s)", (a / b >= 2 ? "met" : "MISSED")
+        printf "\n" }'
+}
+# The ratios to print: each Berth tool against each peer, and berth-cd against berth.
+PAIRS=()
+for a in berth-cd berth; do
+    for b in ctr runc berth; do
+        if [ "$a" != "$b" ] && has_tool "$a" && has_tool "$b"; then PAIRS+=("$a $b"); fi
+    done
+done
 echo
 echo "# medians over $ROUNDS rounds (rate in lifecycles/s, latency in ms)"
-printf '%-6s %3s %9s %8s %8s %8s\n' tool c rate p50 p90 p99
+printf '%-8s %3s %9s %8s %8s %8s\n' tool c rate p50 p90 p99
 for c in 1 4; do
-    for tool in berth ctr runc; do
-        printf '%-6s %3s %9s %8s %8s %8s\n' "$tool" "$c" "$(field $tool $c rate | median)" "$(field $tool $c p50 | median)" \
-            "$(field $tool $c p90 | median)" "$(field $tool $c p99 | median)"
+    for tool in $TOOLS; do
+        printf '%-8s %3s %9s %8s %8s %8s\n' "$tool" "$c" "$(field "$tool" $c rate | median)" \
+            "$(field "$tool" $c p50 | median)" "$(field "$tool" $c p90 | median)" "$(field "$tool" $c p99 | median)"
     done
 done
 echo
 for c in 1 4; do
-    b=$(field berth $c rate | median); k=$(field ctr $c rate | median); u=$(field runc $c rate | median)
-    awk -v c="$c" -v b="$b" -v k="$k" -v u="$u" 'BEGIN {
-        printf "c=%s: Berth/ctr rate %.2fx (target >= 2x: %s), Berth/runc rate %.2fx\n", c, b / k, (b / k >= 2 ? "met" : "MISSED"), b / u }'
+    for pair in "${PAIRS[@]}"; do
+        # shellcheck disable=SC2086 # the pair splits into its two tools
+        ratio_line "$c" $pair
+    done
 done
-b=$(field berth 1 p50 | median); u=$(field runc 1 p50 | median)
-awk -v b="$b" -v u="$u" 'BEGIN {
-    printf "sequential latency: Berth p50 %.1f ms vs runc run %.1f ms = %.2fx (target <= 1.6x: %s)\n", b, u, b / u, (b / u <= 1.6 ? "met" : "MISSED") }'
+if has_tool berth && has_tool runc; then
+    b=$(field berth 1 p50 | median); u=$(field runc 1 p50 | median)
+    awk -v b="$b" -v u="$u" 'BEGIN {
+        printf "sequential latency: Berth p50 %.1f ms vs runc run %.1f ms = %.2fx (target <= 1.6x: %s)\n", b, u, b / u, (b / u <= 1.6 ? "met" : "MISSED") }'
+fi
 if [ "$STDOUT_ROUNDS" -gt 0 ]; then
     stdout_rate() { grep "^$1-stdout " "$RESULTS" | sed -E 's/.*rate=([0-9.]+).*/\1/' | median; }
-    b=$(stdout_rate berth); k=$(stdout_rate ctr); u=$(stdout_rate runc)
-    awk -v b="$b" -v k="$k" -v u="$u" -v m="$STDOUT_MIB" 'BEGIN {
-        printf "stdout %d MiB, median MiB/s: Berth %.0f, ctr %.0f, runc|cat %.0f; Berth/ctr %.2fx (target >= 2x: %s), Berth/runc %.2fx\n",
-            m, b, k, u, b / k, (b / k >= 2 ? "met" : "MISSED"), b / u }'
+    printf 'stdout %d MiB, median MiB/s:' "$STDOUT_MIB"
+    for tool in $TOOLS; do printf ' %s %.0f' "$tool" "$(stdout_rate "$tool")"; done
+    echo
+    for pair in "${PAIRS[@]}"; do
+        read -r a b <<<"$pair"
+        awk -v an="$a" -v bn="$b" -v a="$(stdout_rate "$a")" -v b="$(stdout_rate "$b")" 'BEGIN {
+            printf "stdout: %s/%s %.2fx", an, bn, a / b
+            if (bn == "ctr" && an ~ /^berth/) printf " (target >= 2x: %s)", (a / b >= 2 ? "met" : "MISSED")
+            printf "\n" }'
+    done
+fi
+if [ "${EVENTS:-0}" = 1 ]; then
+    echo
+    echo "# inside containerd: median ms between one container's events (benchmarks/daemon-phases.sh)"
+    benchmarks/daemon-phases.sh "$WORK/events"
 fi

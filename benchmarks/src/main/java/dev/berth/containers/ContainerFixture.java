@@ -7,6 +7,7 @@ import dev.berth.core.Namespaces;
 import dev.berth.core.ProcessSpec;
 import dev.berth.core.Stdio;
 import dev.berth.core.Task;
+import dev.berth.core.TaskService;
 import dev.berth.core.TaskSpec;
 import dev.berth.shims.v2.ShimV2Runtime;
 import dev.berth.tasks.TaskManager;
@@ -25,24 +26,41 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
- * One {@link Berth#local} service running busybox containers through the shim v2 runtime
- * ({@code containerd-shim-runc-v2} + runc) in the {@value #NAMESPACE} namespace, over a private temporary state
- * directory and rootfs. {@link #close()} leaves nothing behind: it closes the service, then kills any shim still
- * carrying this state's address, force-deletes runc containers whose bundles remain, removes the directory, and
- * with it runc's root ({@code <state>/.runc}).
+ * One Berth task service running busybox containers over a temporary directory with a rootfs, with either backend:
+ * <ul>
+ *   <li>{@link #open()}: {@link Berth#local} with the shim v2 runtime ({@code containerd-shim-runc-v2} + runc) in
+ *       the {@value #NAMESPACE} namespace, over a private state directory. {@link #close()} leaves nothing behind:
+ *       it closes the service, then kills any shim still carrying this state's address, force-deletes runc
+ *       containers whose bundles remain, removes the directory, and with it runc's root ({@code <state>/.runc}).
+ *   <li>{@link #containerd(Path)}: {@link Berth#containerd} over a containerd daemon's socket, in the
+ *       {@value #CONTAINERD_NAMESPACE} namespace (runtime {@code io.containerd.runc.v2}, so the same shim and runc).
+ *       {@link #close()} closes the service, which force-deletes the tasks it created, then removes the directory;
+ *       what a killed run may leave in the daemon is the daemon's to clean up ({@code private-containerd.sh stop}).
+ * </ul>
  */
 final class ContainerFixture implements AutoCloseable {
     static final String NAMESPACE = "bench";
+    static final String CONTAINERD_NAMESPACE = "bench-cd";
+    /** The runtime containerd runs a TaskSpec's container with; the remote service accepts only this one. */
+    private static final String CONTAINERD_RUNTIME = "io.containerd.runc.v2";
     private static final String SHIM = "containerd-shim-runc-v2";
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
 
+    private final String name;
+    private final String namespace;
+    private final String runtime;
     private final Path dir;
-    private final Path state;
+    /** The shim v2 runtime's state directory; null over containerd, whose daemon owns the state. */
+    private final @Nullable Path state;
     private final Path rootfs;
-    private final TaskManager tasks;
+    private final TaskService tasks;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private ContainerFixture(Path dir, Path state, Path rootfs, TaskManager tasks) {
+    private ContainerFixture(String name, String namespace, String runtime, Path dir, @Nullable Path state,
+            Path rootfs, TaskService tasks) {
+        this.name = name;
+        this.namespace = namespace;
+        this.runtime = runtime;
         this.dir = dir;
         this.state = state;
         this.rootfs = rootfs;
@@ -56,11 +74,34 @@ final class ContainerFixture implements AutoCloseable {
             Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
             Path state = Files.createDirectories(dir.resolve("state"));
             TaskManager tasks = Berth.local(LocalConfig.of(state).withDefaultRuntime(ShimV2Runtime.NAME));
-            return new ContainerFixture(dir, state.toAbsolutePath().normalize(), rootfs, tasks);
+            return new ContainerFixture("berth", NAMESPACE, ShimV2Runtime.NAME, dir,
+                    state.toAbsolutePath().normalize(), rootfs, tasks);
         } catch (IOException | RuntimeException e) {
             deleteTree(dir);
             throw e;
         }
+    }
+
+    /**
+     * A fresh temporary directory with a busybox rootfs, and {@link Berth#containerd} over the daemon listening on
+     * {@code socket}. Nothing connects until the first lifecycle.
+     */
+    static ContainerFixture containerd(Path socket) throws IOException {
+        Path dir = Files.createTempDirectory("berth-bench-cd-");
+        try {
+            Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
+            TaskService tasks = Berth.containerd(socket);
+            return new ContainerFixture("berth-cd", CONTAINERD_NAMESPACE, CONTAINERD_RUNTIME, dir, null,
+                    rootfs.toAbsolutePath().normalize(), tasks);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(dir);
+            throw e;
+        }
+    }
+
+    /** What result lines call this backend: {@code berth} (shim v2 runtime) or {@code berth-cd} (containerd). */
+    String name() {
+        return name;
     }
 
     Path rootfs() {
@@ -70,7 +111,7 @@ final class ContainerFixture implements AutoCloseable {
     /** The spec of a container {@code id} running {@code args} in the fixture's rootfs. */
     TaskSpec spec(String id, Stdio stdio, String... args) {
         return TaskSpec.builder(id, ProcessSpec.builder(args).stdio(stdio).build())
-                .runtime(ShimV2Runtime.NAME)
+                .runtime(runtime)
                 .rootfs(rootfs)
                 .build();
     }
@@ -85,7 +126,7 @@ final class ContainerFixture implements AutoCloseable {
         return Mono.defer(() -> {
             long t0 = System.nanoTime();
             return tasks.create(spec).flatMap(task -> run(task, spec.process().stdio(), t0, phases));
-        }).contextWrite(Namespaces.with(NAMESPACE));
+        }).contextWrite(Namespaces.with(namespace));
     }
 
     private static Mono<ExitStatus> run(Task task, Stdio stdio, long t0, @Nullable Phases phases) {
@@ -121,7 +162,7 @@ final class ContainerFixture implements AutoCloseable {
                     return Mono.zip(counted, task.start())
                             .flatMap(t -> exit.then(task.delete()).thenReturn(t.getT1()));
                 })
-                .contextWrite(Namespaces.with(NAMESPACE));
+                .contextWrite(Namespaces.with(namespace));
     }
 
     /**
@@ -137,7 +178,9 @@ final class ContainerFixture implements AutoCloseable {
             tasks.close().block(CLOSE_TIMEOUT);
         } finally {
             try {
-                cleanUpStrays();
+                if (state != null) {
+                    cleanUpStrays(state);
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } finally {
@@ -146,7 +189,7 @@ final class ContainerFixture implements AutoCloseable {
         }
     }
 
-    private void cleanUpStrays() throws IOException {
+    private static void cleanUpStrays(Path state) throws IOException {
         for (ProcessHandle shim : shimsOf(state.toString())) {
             System.err.println("killing stray shim " + shim.pid());
             shim.destroyForcibly();
