@@ -126,14 +126,18 @@ final class DefaultTaskManager implements TaskManager {
 
     /**
      * Registers a restored task in the state it was found in, then follows its exit and loss: an exit that came
-     * while nobody owned the task is published now, after its {@code /tasks/create}.
+     * while nobody owned the task is published now (its {@code /tasks/create} and {@code /tasks/start} were the
+     * previous owner's).
      */
     private @Nullable Task adopt(RestoredShim restored) {
         TaskSpec spec = restored.spec();
         Key key = new Key(restored.namespace(), spec.id());
         Slot slot = new Slot();
         if (registry.putIfAbsent(key, slot) != null) {
-            log.warn("[{}/{}] restored twice: the second is left alone", key.namespace(), key.id());
+            // restore() called again: this second handle lets go of its connection and descriptors, the task stays
+            log.warn("[{}/{}] restored twice: the second handle is released", key.namespace(), key.id());
+            restored.shim().detach().subscribe(null, e -> log.debug("[{}/{}] second handle not released",
+                    key.namespace(), key.id(), e));
             return null;
         }
         ProcessState initial = switch (restored.status()) {
