@@ -106,6 +106,19 @@ class RestoreAndLossTest {
     }
 
     @Test
+    void restoringAgainReleasesTheSecondHandleAndKeepsTheFirst() {
+        shims.toRestore.add(restorable("default", "web", TaskStatus.RUNNING, 10));
+        Task first = tasks.restore().single().block(WAIT);
+        RestoredShim again = restorable("default", "web", TaskStatus.RUNNING, 10);
+        FakeShims.FakeShim second = (FakeShims.FakeShim) again.shim();
+        second.detachable = true;
+        shims.toRestore.set(0, again);
+        StepVerifier.create(tasks.restore()).expectComplete().verify(WAIT);
+        assertThat(second.detached).isTrue();
+        assertThat(tasks.get("web").block(WAIT)).isSameAs(first);
+    }
+
+    @Test
     void aTaskWhoseShimIsLostWhileItRunsExitsUnknownAndIsDeleted() {
         Task task = tasks.create(TaskSpec.process("web", "sleep", "60")).block(WAIT);
         task.start().block(WAIT);
