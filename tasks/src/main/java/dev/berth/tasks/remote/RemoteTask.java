@@ -16,7 +16,7 @@ import dev.berth.core.oci.OciSpecs;
 import dev.berth.core.oci.Spec;
 import dev.berth.tasks.remote.proto.containers.ContainersGrpc;
 import dev.berth.tasks.remote.proto.containers.DeleteContainerRequest;
-import dev.berth.tasks.remote.proto.runc.ProcessDetails;
+import dev.berth.shims.internal.v2.proto.runc.ProcessDetails;
 import dev.berth.tasks.remote.proto.tasks.DeleteTaskRequest;
 import dev.berth.tasks.remote.proto.tasks.DeleteProcessRequest;
 import dev.berth.tasks.remote.proto.tasks.ExecProcessRequest;

@@ -9,7 +9,7 @@ import dev.berth.tasks.remote.proto.containers.Container;
 import dev.berth.tasks.remote.proto.containers.ContainersGrpc;
 import dev.berth.tasks.remote.proto.containers.CreateContainerRequest;
 import dev.berth.tasks.remote.proto.containers.DeleteContainerRequest;
-import dev.berth.tasks.remote.proto.runc.Options;
+import dev.berth.shims.internal.v2.proto.runc.Options;
 import dev.berth.tasks.remote.proto.tasks.CreateTaskRequest;
 import dev.berth.tasks.remote.proto.tasks.DeleteTaskRequest;
 import dev.berth.tasks.remote.proto.tasks.KillRequest;

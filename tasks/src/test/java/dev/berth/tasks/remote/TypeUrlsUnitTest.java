@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Any;
 import dev.berth.events.proto.containerd.events.TaskExit;
-import dev.berth.tasks.remote.proto.runc.Options;
-import dev.berth.tasks.remote.proto.runc.ProcessDetails;
+import dev.berth.shims.internal.v2.proto.runc.Options;
+import dev.berth.shims.internal.v2.proto.runc.ProcessDetails;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

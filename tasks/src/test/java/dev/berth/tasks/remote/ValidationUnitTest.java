@@ -12,7 +12,7 @@ import dev.berth.core.oci.OciSpecs;
 import dev.berth.core.oci.Spec;
 import dev.berth.events.proto.containerd.services.events.v1.PublishRequest;
 import dev.berth.tasks.remote.proto.containers.Container;
-import dev.berth.tasks.remote.proto.runc.Options;
+import dev.berth.shims.internal.v2.proto.runc.Options;
 import dev.berth.tasks.remote.proto.tasks.CreateTaskRequest;
 import dev.berth.tasks.remote.proto.tasks.ExecProcessRequest;
 import java.nio.file.Path;
