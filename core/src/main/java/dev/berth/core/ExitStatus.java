@@ -77,6 +77,21 @@ public record ExitStatus(Kind kind, int value, Instant exitedAt) {
     }
 
     /**
+     * Reads back a status as containerd and its shims report it ({@code exit_status}): like a shell's {@code $?},
+     * 129 to 192 is {@code signaled(status - 128)}, 0 to 255 otherwise {@code exited(status)}, anything else unknown.
+     * The wire cannot tell {@code exit 130} from SIGINT; this reads it as the signal, as containerd's clients do.
+     */
+    public static ExitStatus fromShellCode(int status, Instant at) {
+        if (status > 128 && status <= 128 + 64) {
+            return signaled(status - 128, at);
+        }
+        if (status < 0 || status > 255) {
+            return unknown(at);
+        }
+        return exited(status, at);
+    }
+
+    /**
      * The status as a shell reports it: the code, {@code 128 + N} for signal N, and 255 when unknown. This is also
      * what containerd puts in {@code TaskExit.exit_status}.
      */

@@ -65,4 +65,21 @@ class ExitStatusTest {
     static void assertInvalid(Runnable call) {
         assertThat(Errors.kindOf(catchThrowable(call::run))).isEqualTo(ErrorKind.INVALID_ARGUMENT);
     }
+
+    @Test
+    void aShellCodeReadsBackAsTheStatusThatGaveIt() {
+        Instant at = Instant.EPOCH;
+        assertThat(ExitStatus.fromShellCode(0, at)).isEqualTo(ExitStatus.exited(0, at));
+        assertThat(ExitStatus.fromShellCode(7, at)).isEqualTo(ExitStatus.exited(7, at));
+        assertThat(ExitStatus.fromShellCode(128, at)).isEqualTo(ExitStatus.exited(128, at));
+        assertThat(ExitStatus.fromShellCode(137, at)).isEqualTo(ExitStatus.signaled(9, at));
+        assertThat(ExitStatus.fromShellCode(192, at)).isEqualTo(ExitStatus.signaled(64, at));
+        assertThat(ExitStatus.fromShellCode(193, at)).isEqualTo(ExitStatus.exited(193, at));
+        assertThat(ExitStatus.fromShellCode(255, at)).isEqualTo(ExitStatus.exited(255, at));
+        assertThat(ExitStatus.fromShellCode(256, at).kind()).isEqualTo(ExitStatus.Kind.UNKNOWN);
+        assertThat(ExitStatus.fromShellCode(-1, at).kind()).isEqualTo(ExitStatus.Kind.UNKNOWN);
+        for (int code : new int[] {0, 3, 130, 137, 143}) {
+            assertThat(ExitStatus.fromShellCode(code, at).toShellCode()).isEqualTo(code);
+        }
+    }
 }

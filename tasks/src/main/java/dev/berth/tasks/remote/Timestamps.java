@@ -33,12 +33,6 @@ final class Timestamps {
     static ExitStatus exit(int status, @Nullable Timestamp exitedAt, Instant fallback) {
         Instant at = instant(exitedAt);
         Instant when = at != null ? at : fallback;
-        if (status > 128 && status <= 128 + 64) {
-            return ExitStatus.signaled(status - 128, when);
-        }
-        if (status < 0 || status > 255) {
-            return ExitStatus.unknown(when);
-        }
-        return ExitStatus.exited(status, when);
+        return ExitStatus.fromShellCode(status, when);
     }
 }

@@ -184,9 +184,8 @@ final class Restorer {
     /** Dial, Connect, State; the connection is closed again if a later step fails. */
     private Mono<Found> reconnect(Bundle bundle, BundleFiles files) {
         String address = files.address;
-        Path socket = Path.of(address.startsWith(ShimStart.UNIX_SCHEME)
-                ? address.substring(ShimStart.UNIX_SCHEME.length()) : address);
-        return TtrpcClient.connect(socket, schedulers.timer())
+        return Mono.fromCallable(() -> Path.of(ShimStart.parseAddress(address))) // a bad address file: dead
+                .flatMap(socket -> TtrpcClient.connect(socket, schedulers.timer()))
                 .timeout(CONNECT_TIMEOUT, schedulers.timer())
                 .flatMap(ttrpc -> {
                     ShimTaskClient client = ShimTaskClient.create(ttrpc);

@@ -204,15 +204,8 @@ final class V2Process implements ShimProcess {
     }
 
     static ExitStatus decode(WaitResponse response) {
-        int status = response.getExitStatus();
-        Instant at = Timestamps.toInstant(response.getExitedAt()).orElseGet(Instant::now);
-        if (status > 128 && status <= 128 + 64) {
-            return ExitStatus.signaled(status - 128, at);
-        }
-        if (status < 0 || status > 255) {
-            return ExitStatus.unknown(at);
-        }
-        return ExitStatus.exited(status, at);
+        return ExitStatus.fromShellCode(response.getExitStatus(),
+                Timestamps.toInstant(response.getExitedAt()).orElseGet(Instant::now));
     }
 
     private void emit(ExitStatus status) {
