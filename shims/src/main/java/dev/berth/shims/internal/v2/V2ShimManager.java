@@ -246,14 +246,7 @@ final class V2ShimManager implements ShimManager {
             String socket = address;
             int pid = shimPid;
             return (pid > 0 ? awaitShimExit(pid, namespace + "/" + spec.id()) : Mono.<Void>empty())
-                    .then(Mono.fromRunnable(() -> {
-                        try {
-                            Files.deleteIfExists(Path.of(socket));
-                        } catch (java.io.IOException e) {
-                            throw Bundles.ioError(e, "remove shim socket %s", socket);
-                        }
-                    }).subscribeOn(schedulers.syscalls()))
-                    .then();
+                    .then(deadShims().removeSocket(Path.of(socket)));
         }
     }
 
