@@ -67,7 +67,8 @@ public final class Berth {
             ShimManager embedded = EmbeddedRuntime.create(EmbeddedRuntime.Config.defaults(schedulers));
             started.add(embedded);
             ShimManager v2 = ShimV2Runtime.create(new ShimV2Runtime.Config(config.state(), schedulers,
-                    Syscalls.linux(), null, exchange, ShimV2Runtime.DEFAULT_DRAIN_TIMEOUT));
+                    Syscalls.linux(), null, exchange, ShimV2Runtime.DEFAULT_DRAIN_TIMEOUT, config.shimsPerNamespace(),
+                    config.shimLinger()));
             started.add(v2);
             ShimManager first = config.defaultRuntime().equals(ShimV2Runtime.NAME) ? v2 : embedded;
             ShimManager second = first == v2 ? embedded : v2;

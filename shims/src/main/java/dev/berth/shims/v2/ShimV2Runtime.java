@@ -16,6 +16,10 @@ public final class ShimV2Runtime {
     public static final String NAME = "io.containerd.runc.v2";
     /** How long an exited process's output may stay silent before its stream ends. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(2);
+    /** How many shim daemons a namespace has at most, by default: concurrent creates overlap across them. */
+    public static final int DEFAULT_SHIMS_PER_NAMESPACE = 4;
+    /** How long a shim daemon without tasks stays for the next one, by default. */
+    public static final Duration DEFAULT_SHIM_LINGER = Duration.ofSeconds(5);
 
     private ShimV2Runtime() {
     }
@@ -29,7 +33,7 @@ public final class ShimV2Runtime {
     public static ShimManager create(Config config) {
         Objects.requireNonNull(config, "config");
         return ShimV2Managers.start(config.state(), config.schedulers(), config.syscalls(), config.eventsSocket(),
-                config.exchange(), config.drainTimeout());
+                config.exchange(), config.drainTimeout(), config.shimsPerNamespace(), config.shimLinger());
     }
 
     /**
@@ -45,24 +49,48 @@ public final class ShimV2Runtime {
      *     {@code <state>/.events.sock}. At most 107 bytes.
      * @param exchange where forwarded events go; when null, the manager uses a private exchange that drops them
      * @param drainTimeout how long an exited process's output may stay silent before its stream ends
+     * @param shimsPerNamespace how many shim daemons one namespace has at most. Each daemon serves many tasks (a
+     *     create then costs no daemon start-up, a delete no daemon exit); a new one starts while all are busy, up to
+     *     this many, so that concurrent creates overlap (the shim runs one {@code runc create} at a time). A daemon
+     *     that dies takes every task on it (each is reported lost with an unknown exit). At least 1.
+     * @param shimLinger how long a daemon without tasks waits for a new one before it is shut down; zero shuts it
+     *     down with its last task's delete. {@code close()} shuts down every idle daemon at once.
      */
     public record Config(Path state, RuntimeSchedulers schedulers, Syscalls syscalls, @Nullable Path eventsSocket,
-            @Nullable EventExchange exchange, Duration drainTimeout) {
+            @Nullable EventExchange exchange, Duration drainTimeout, int shimsPerNamespace, Duration shimLinger) {
         public Config {
             Objects.requireNonNull(state, "state");
             Objects.requireNonNull(schedulers, "schedulers");
             Objects.requireNonNull(syscalls, "syscalls");
             Objects.requireNonNull(drainTimeout, "drainTimeout");
+            Objects.requireNonNull(shimLinger, "shimLinger");
+            if (shimsPerNamespace < 1) {
+                throw dev.berth.core.Errors.invalidArgument("shimsPerNamespace must be at least 1, not %d",
+                        shimsPerNamespace);
+            }
+            if (shimLinger.isNegative()) {
+                throw dev.berth.core.Errors.invalidArgument("shimLinger %s is negative", shimLinger);
+            }
         }
 
-        /** Linux system calls, {@code <state>/.events.sock}, a private exchange and the default drain timeout. */
+        /**
+         * Linux system calls, {@code <state>/.events.sock}, a private exchange, the default drain timeout and the
+         * default shim pool ({@link #DEFAULT_SHIMS_PER_NAMESPACE}, {@link #DEFAULT_SHIM_LINGER}).
+         */
         public static Config defaults(Path state, RuntimeSchedulers schedulers) {
-            return new Config(state, schedulers, Syscalls.linux(), null, null, DEFAULT_DRAIN_TIMEOUT);
+            return new Config(state, schedulers, Syscalls.linux(), null, null, DEFAULT_DRAIN_TIMEOUT,
+                    DEFAULT_SHIMS_PER_NAMESPACE, DEFAULT_SHIM_LINGER);
         }
 
         /** This config forwarding the shims' events into {@code exchange}. */
         public Config withExchange(EventExchange exchange) {
-            return new Config(state, schedulers, syscalls, eventsSocket, Objects.requireNonNull(exchange), drainTimeout);
+            return new Config(state, schedulers, syscalls, eventsSocket, Objects.requireNonNull(exchange), drainTimeout,
+                    shimsPerNamespace, shimLinger);
+        }
+
+        /** This config with another shim pool: at most {@code perNamespace} daemons, idle ones kept {@code linger}. */
+        public Config withShimPool(int perNamespace, Duration linger) {
+            return new Config(state, schedulers, syscalls, eventsSocket, exchange, drainTimeout, perNamespace, linger);
         }
     }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
@@ -48,8 +49,10 @@ final class Adopter {
         if (found instanceof Restorer.Dead dead) {
             log.warn("[{}/{}] shim gone while nobody owned it ({}): cleaning up, exit unknown", bundle.namespace(),
                     bundle.id(), dead.reason());
-            Mono<Void> cleanup = shimStart.flatMap(start -> manager.deadShims().clean(bundle.namespace(), bundle,
-                    start)).doOnError(e -> log.warn("[{}/{}] cleanup of a dead shim failed", bundle.namespace(),
+            // A bundle whose daemon still serves others loses only its own container and directory.
+            Mono<Void> cleanup = shimStart.flatMap(start -> dead.daemonLives()
+                    ? manager.deadShims().deleteAction(bundle, start).then(manager.bundles().remove(bundle))
+                    : manager.deadShims().clean(bundle.namespace(), bundle, start)).doOnError(e -> log.warn("[{}/{}] cleanup of a dead shim failed", bundle.namespace(),
                     bundle.id(), e));
             LostShim lost = new LostShim(bundle.namespace() + "/" + bundle.id(),
                     cleanup.doFinally(signal -> manager.released(bundle)));
@@ -76,8 +79,12 @@ final class Adopter {
         Sinks.One<ExitStatus> exit = Sinks.one();
         Sinks.Empty<Void> released = Sinks.empty();
         String who = bundle.namespace() + "/" + bundle.id();
-        return manager.bundles().openLog(bundle)
-                .map(fd -> manager.drainShimLog(fd, who))
+        boolean known = manager.pool().find(bundle.namespace(), socketOf(live)) != null;
+        // A daemon of an older layout logs into the task's bundle; a pooled one into its home, drained already.
+        Mono<Disposable> drain = known ? Mono.just(Disposables.single())
+                : manager.bundles().openLog(bundle).map(fd -> manager.drainShimLog(fd, who))
+                        .onErrorResume(e -> Mono.just(Disposables.single()));
+        return drain
                 .flatMap(logDrain -> Mono.fromCallable(() -> {
                     Mono<?> ended = Mono.firstWithSignal(exit.asMono(), released.asMono());
                     OutputPipe stdout = stdio.stdout() instanceof Stdio.PipeOutput
@@ -88,8 +95,9 @@ final class Adopter {
                             ? manager.loop().input(manager.syscalls().open(fifos.stdin().toString(),
                                     OpenFlags.O_RDWR | OpenFlags.O_NONBLOCK, 0))
                             : null;
-                    return new V2Shim(manager, bundle, start, socketOf(live), live.ttrpc(), live.client(),
-                            live.shimPid(), logDrain, spec, exit, released, stdout, stderr, stdin,
+                    PooledShim.Lease lease = manager.pool().adopt(bundle.namespace(), socketOf(live), live.ttrpc(),
+                            live.client(), live.shimPid(), logDrain);
+                    return new V2Shim(manager, bundle, start, lease, spec, exit, released, stdout, stderr, stdin,
                             status == TaskStatus.CREATED ? 0 : Math.max(1, state.getPid()));
                 }).subscribeOn(manager.schedulers().syscalls()).doOnError(e -> logDrain.dispose()))
                 .map(shim -> {
@@ -97,6 +105,36 @@ final class Adopter {
                             state.getPid());
                     return new RestoredShim(bundle.namespace(), spec, shim, status, state.getPid());
                 });
+    }
+
+    /**
+     * A pooled daemon's home found by a restore: a live daemon joins the pool again (its log drained), a dead one's
+     * socket and home are removed.
+     *
+     * @return a cold Mono completing when done; a failure is logged and swallowed, so one bad home stops nothing
+     */
+    Mono<Void> adoptHome(Restorer.Home home) {
+        Bundle dir = home.home();
+        String who = dir.namespace() + "/" + dir.id();
+        Mono<Void> done;
+        if (home.live()) {
+            done = manager.bundles().openLog(dir)
+                    .map(fd -> manager.drainShimLog(fd, who))
+                    .onErrorResume(e -> Mono.just(Disposables.single()))
+                    .doOnNext(logDrain -> {
+                        manager.pool().restored(dir.namespace(), dir, home.socket(), home.ttrpc(), home.client(),
+                                home.shimPid(), logDrain);
+                        log.info("[{}] reconnected to pooled shim pid {}", who, home.shimPid());
+                    })
+                    .then();
+        } else {
+            log.info("[{}] removing the home of a pooled shim that is gone", who);
+            done = manager.deadShims().removeSocket(home.socket()).then(manager.bundles().remove(dir));
+        }
+        return done.onErrorResume(e -> {
+            log.warn("[{}] restoring a pooled shim's home failed", who, e);
+            return Mono.empty();
+        });
     }
 
     private static Path socketOf(Restorer.Live live) {

@@ -61,9 +61,67 @@ final class Bundles {
     }
 
     /**
+     * Where the home of the pooled shim daemon {@code name} of {@code namespace} is:
+     * {@code <state>/.shims/<namespace>/<name>} (see {@link ShimPool}).
+     */
+    Bundle locateHome(String namespace, String name) {
+        return new Bundle(namespace, name, ShimPool.homes(state).resolve(Identifiers.validate("namespace", namespace))
+                .resolve(Identifiers.validate("shim name", name)));
+    }
+
+    /**
+     * Creates a pooled daemon's home: the directory (0700), a {@code config.json} without annotations (the
+     * {@code start} action reads it for grouping annotations, and fails without it) and the {@code log} FIFO the
+     * daemon logs to.
+     *
+     * @return a cold Mono completing when made, on {@code syscalls()}; a failure removes what it made first
+     */
+    Mono<Void> createHome(Bundle home) {
+        return Mono.<Void>fromRunnable(() -> {
+            try {
+                Files.createDirectories(home.path().getParent(),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectory(home.path(),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (IOException e) {
+                throw ioError(e, "create shim home %s", home.path());
+            }
+            try {
+                Files.writeString(home.config(), "{}");
+                sys.mkfifo(home.log().toString(), LOG_MODE);
+            } catch (IOException | RuntimeException e) {
+                RuntimeException failure = e instanceof IOException io ? ioError(io, "fill shim home %s",
+                        home.path()) : (RuntimeException) e;
+                try {
+                    removeNow(home.path());
+                } catch (RuntimeException undo) {
+                    failure.addSuppressed(undo);
+                }
+                throw failure;
+            }
+        }).subscribeOn(schedulers.syscalls());
+    }
+
+    /**
+     * Records in {@code bundle} which daemon serves its task ({@code address}, as the {@code start} action writes
+     * it: {@code unix://} and the socket path, no newline), for a restore and for the {@code delete} action.
+     *
+     * @return a cold Mono completing when written, on {@code syscalls()}
+     */
+    Mono<Void> writeAddress(Bundle bundle, Path socket) {
+        return Mono.<Void>fromRunnable(() -> {
+            try {
+                Files.writeString(bundle.address(), ShimStart.UNIX_SCHEME + socket);
+            } catch (IOException e) {
+                throw ioError(e, "write %s", bundle.address());
+            }
+        }).subscribeOn(schedulers.syscalls());
+    }
+
+    /**
      * Creates the bundle of {@code spec} in {@code namespace}: the directory (0700), {@code config.json} from
      * {@link Spec#defaults} with the absolute rootfs, the spec's args and env and its cwd ({@code /} by default),
-     * the {@code log} FIFO and the {@code work} directory.
+     * and the {@code work} directory. (No {@code log} FIFO: the daemon serving the task logs into its own home.)
      *
      * @return a cold Mono emitting the bundle, on {@code syscalls()}. Fails with INVALID_ARGUMENT for an invalid
      *     spec or one without a rootfs, NOT_FOUND if the rootfs is not a directory, ALREADY_EXISTS if the bundle
@@ -162,7 +220,6 @@ final class Bundles {
         // From here the directory is ours: undo it on any failure.
         try {
             Files.writeString(bundle.config(), json);
-            sys.mkfifo(bundle.log().toString(), LOG_MODE);
             Files.createDirectory(bundle.work());
             log.debug("[{}/{}] bundle created at {}", namespace, spec.id(), bundle.path());
             return bundle;

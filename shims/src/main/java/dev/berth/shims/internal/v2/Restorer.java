@@ -52,23 +52,102 @@ final class Restorer {
     }
 
     /**
-     * A bundle whose shim is gone (or does not answer): it had an address, so a task existed.
+     * A bundle whose shim is gone (or does not answer), or whose live pooled daemon does not know its task: it had
+     * an address, so a task existed.
      *
      * @param pid the init's pid from {@code init.pid}, 0 if unknown
+     * @param daemonLives the daemon named by the address still serves other tasks: its socket must stay
      */
-    record Dead(Bundle bundle, TaskSpec spec, int pid, String reason) implements Found {
+    record Dead(Bundle bundle, TaskSpec spec, int pid, String reason, boolean daemonLives) implements Found {
     }
 
     /** A bundle without an address: its create died before the shim started, so no task ever existed. */
     record Incomplete(Bundle bundle) implements Found {
     }
 
+    /**
+     * The home of a pooled daemon (see {@link ShimPool}) and, when it answered, its connection and pid.
+     *
+     * @param socket the daemon's socket from the home's {@code address}, null if there is none
+     */
+    record Home(Bundle home, @Nullable Path socket, @Nullable TtrpcClient ttrpc, @Nullable ShimTaskClient client,
+            int shimPid) {
+        boolean live() {
+            return ttrpc != null;
+        }
+    }
+
     private final Path state;
     private final RuntimeSchedulers schedulers;
+    /** The daemons known already (found in their homes first): their bundles reuse their connection. */
+    private final @Nullable ShimPool pool;
 
     Restorer(Path state, RuntimeSchedulers schedulers) {
+        this(state, schedulers, null);
+    }
+
+    Restorer(Path state, RuntimeSchedulers schedulers, @Nullable ShimPool pool) {
         this.state = state;
         this.schedulers = schedulers;
+        this.pool = pool;
+    }
+
+    /**
+     * The pooled daemons' homes, {@code <state>/.shims/<namespace>/<name>}, each dialled and Connected (5 s): live
+     * or not.
+     *
+     * @return a cold Flux in namespace and name order
+     */
+    Flux<Home> homes() {
+        return Mono.fromCallable(this::homeDirectories)
+                .subscribeOn(schedulers.syscalls())
+                .flatMapMany(Flux::fromIterable)
+                .concatMap(this::dialHome);
+    }
+
+    private List<Bundle> homeDirectories() throws IOException {
+        List<Bundle> found = new ArrayList<>();
+        Path homes = ShimPool.homes(state);
+        if (!Files.isDirectory(homes)) {
+            return found;
+        }
+        for (Path namespace : sorted(homes)) {
+            String ns = namespace.getFileName().toString();
+            if (!Files.isDirectory(namespace) || !valid(ns)) {
+                continue;
+            }
+            for (Path dir : sorted(namespace)) {
+                String name = dir.getFileName().toString();
+                if (valid(name) && Files.isDirectory(dir)) {
+                    found.add(new Bundle(ns, name, dir));
+                }
+            }
+        }
+        return found;
+    }
+
+    private Mono<Home> dialHome(Bundle home) {
+        return Mono.fromCallable(() -> Files.exists(home.address())
+                        ? Path.of(ShimStart.parseAddress(Files.readString(home.address(), StandardCharsets.UTF_8)))
+                        : null)
+                .subscribeOn(schedulers.syscalls())
+                .onErrorResume(e -> Mono.empty())
+                .flatMap(socket -> TtrpcClient.connect(socket, schedulers.timer())
+                        .timeout(CONNECT_TIMEOUT, schedulers.timer())
+                        .flatMap(ttrpc -> {
+                            ShimTaskClient client = ShimTaskClient.create(ttrpc);
+                            return client.connect(ConnectRequest.newBuilder().setId(home.id()).build())
+                                    .timeout(CONNECT_TIMEOUT, schedulers.timer())
+                                    .map(connected -> new Home(home, socket, ttrpc, client, connected.getShimPid()))
+                                    .onErrorResume(e -> ttrpc.close().onErrorResume(x -> Mono.empty())
+                                            .then(Mono.error(e)));
+                        })
+                        .onErrorResume(e -> {
+                            log.info("[{}/{}] pooled shim at {} is gone: {}", home.namespace(), home.id(), socket,
+                                    e.toString());
+                            return Mono.just(new Home(home, socket, null, null, 0));
+                        }))
+                .defaultIfEmpty(new Home(home, null, null, null, 0));
     }
 
     /** @return a cold Flux of what each bundle under the state directory is, in namespace and id order */
@@ -124,7 +203,7 @@ final class Restorer {
                         : reconnect(bundle, files).onErrorResume(e -> {
                             log.info("[{}/{}] shim at {} is gone: {}", bundle.namespace(), bundle.id(),
                                     files.address, e.toString());
-                            return Mono.just(new Dead(bundle, files.spec, files.pid, e.toString()));
+                            return Mono.just(new Dead(bundle, files.spec, files.pid, e.toString(), false));
                         }));
     }
 
@@ -181,9 +260,30 @@ final class Restorer {
                 .build();
     }
 
-    /** Dial, Connect, State; the connection is closed again if a later step fails. */
+    /**
+     * Dial, Connect, State; the connection is closed again if a later step fails. A daemon the pool knows already
+     * is asked for State over its connection, without a dial.
+     */
     private Mono<Found> reconnect(Bundle bundle, BundleFiles files) {
         String address = files.address;
+        PooledShim known = null;
+        try {
+            known = pool == null ? null : pool.find(bundle.namespace(), Path.of(ShimStart.parseAddress(address)));
+        } catch (RuntimeException e) {
+            known = null; // a bad address file: dialling it fails below, and the bundle is dead
+        }
+        if (known != null) {
+            PooledShim shim = known;
+            return shim.client().state(StateRequest.newBuilder().setId(bundle.id()).build())
+                    .timeout(CONNECT_TIMEOUT, schedulers.timer())
+                    .<Found>map(state -> new Live(bundle, files.spec, shim.ttrpc(), shim.client(), shim.shimPid(),
+                            state))
+                    .onErrorResume(e -> {
+                        log.info("[{}/{}] {} does not know the task: {}", bundle.namespace(), bundle.id(), shim,
+                                e.toString());
+                        return Mono.just(new Dead(bundle, files.spec, files.pid, e.toString(), true));
+                    });
+        }
         return Mono.fromCallable(() -> Path.of(ShimStart.parseAddress(address))) // a bad address file: dead
                 .flatMap(socket -> TtrpcClient.connect(socket, schedulers.timer()))
                 .timeout(CONNECT_TIMEOUT, schedulers.timer())

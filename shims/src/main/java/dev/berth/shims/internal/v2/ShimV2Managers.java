@@ -15,7 +15,9 @@ public final class ShimV2Managers {
 
     /** See {@code ShimV2Runtime.create}. */
     public static ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls syscalls,
-            @Nullable Path eventsSocket, @Nullable EventExchange exchange, Duration drainTimeout) {
-        return V2ShimManager.start(state, schedulers, syscalls, eventsSocket, exchange, drainTimeout);
+            @Nullable Path eventsSocket, @Nullable EventExchange exchange, Duration drainTimeout, int shimsPerNamespace,
+            Duration shimLinger) {
+        return V2ShimManager.start(state, schedulers, syscalls, eventsSocket, exchange, drainTimeout,
+                shimsPerNamespace, shimLinger);
     }
 }

@@ -136,6 +136,15 @@ final class V2Process implements ShimProcess {
      * After the shim's own Shutdown: an exit still pending completes UNKNOWN if the process started, else empty.
      * An exit already emitted stays.
      */
+    /** Deleted with the exit the shim's Delete reported: kept only if the Wait has not given one. */
+    void settle(ExitStatus deleted) {
+        if (started) {
+            exit.tryEmitValue(deleted);
+        } else {
+            exit.tryEmitEmpty();
+        }
+    }
+
     void settle(Instant at) {
         if (started) {
             exit.tryEmitValue(ExitStatus.unknown(at));

@@ -45,11 +45,12 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 /**
- * One task under its own {@code containerd-shim-runc-v2} daemon: the ttrpc connection, the bundle and the init
- * process, and its execs.
+ * One task under a pooled {@code containerd-shim-runc-v2} daemon ({@link PooledShim}, whose connection it shares
+ * with the daemon's other tasks): the bundle, the init process and its execs.
  *
- * <p>The connection ends one of three ways, whichever is first: our own {@link #delete()} (Delete, Shutdown), our
- * {@link #detach()}, or a drop we did not cause, which is the loss of the shim: then {@link DeadShimCleanup} runs
+ * <p>The task's hold on the daemon ends one of three ways, whichever is first: our own {@link #delete()} (Delete,
+ * then the daemon given back), our {@link #detach()}, or a drop of the connection we did not cause, which is the
+ * loss of the shim (and of every task on it): then {@link DeadShimCleanup} runs
  * (the binary's {@code delete} action, the socket, the bundle), every exit not yet known completes UNKNOWN and
  * {@link #lost()} completes. After a loss, {@link #delete()} completes once that cleanup is done and every other
  * command fails with NOT_FOUND (the task is gone, as containerd reports it then); after a detach they fail with
@@ -58,9 +59,9 @@ import reactor.core.publisher.Sinks;
 final class V2Shim implements Shim {
     private static final Logger log = LoggerFactory.getLogger(V2Shim.class);
 
-    /** How the connection ended, set once by whoever ends it first. */
+    /** How the task's hold on the daemon ended, set once by whoever ends it first. */
     private enum End {
-        /** Our delete sent Shutdown. */
+        /** Our delete. */
         SHUTDOWN,
         /** Let go on purpose. */
         DETACHED,
@@ -71,11 +72,11 @@ final class V2Shim implements Shim {
     private final V2ShimManager manager;
     private final Bundle bundle;
     private final ShimStart shimStart;
+    private final PooledShim.Lease lease;
     private final Path socket;
     private final TtrpcClient ttrpc;
     private final ShimTaskClient client;
     private final int shimPid;
-    private final Disposable logDrain;
     private final V2Process init;
     private final AtomicBoolean deleting = new AtomicBoolean();
     private final AtomicReference<@Nullable End> end = new AtomicReference<>();
@@ -92,31 +93,28 @@ final class V2Shim implements Shim {
     /** The type URL containerd gives an exec's spec (spec §4.1; the shim reads only the value). */
     static final String PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 
-    V2Shim(V2ShimManager manager, Bundle bundle, ShimStart shimStart, Path socket, TtrpcClient ttrpc,
-            ShimTaskClient client, int shimPid, Disposable logDrain, TaskSpec spec, Sinks.One<ExitStatus> exit,
-            Sinks.Empty<Void> released, @Nullable OutputPipe stdout, @Nullable OutputPipe stderr,
-            IoLoop.@Nullable InputPipe stdin) {
-        this(manager, bundle, shimStart, socket, ttrpc, client, shimPid, logDrain, spec, exit, released, stdout,
-                stderr, stdin, 0);
+    V2Shim(V2ShimManager manager, Bundle bundle, ShimStart shimStart, PooledShim.Lease lease, TaskSpec spec,
+            Sinks.One<ExitStatus> exit, Sinks.Empty<Void> released, @Nullable OutputPipe stdout,
+            @Nullable OutputPipe stderr, IoLoop.@Nullable InputPipe stdin) {
+        this(manager, bundle, shimStart, lease, spec, exit, released, stdout, stderr, stdin, 0);
     }
 
     /**
      * A task found again by a restore: {@code restoredPid}, when not 0, is the pid of an init the shim reports as
      * started (running, paused or stopped), so that its Wait, sent now, decides its exit as for a started one.
      */
-    V2Shim(V2ShimManager manager, Bundle bundle, ShimStart shimStart, Path socket, TtrpcClient ttrpc,
-            ShimTaskClient client, int shimPid, Disposable logDrain, TaskSpec spec, Sinks.One<ExitStatus> exit,
-            Sinks.Empty<Void> released, @Nullable OutputPipe stdout, @Nullable OutputPipe stderr,
-            IoLoop.@Nullable InputPipe stdin, int restoredPid) {
+    V2Shim(V2ShimManager manager, Bundle bundle, ShimStart shimStart, PooledShim.Lease lease, TaskSpec spec,
+            Sinks.One<ExitStatus> exit, Sinks.Empty<Void> released, @Nullable OutputPipe stdout,
+            @Nullable OutputPipe stderr, IoLoop.@Nullable InputPipe stdin, int restoredPid) {
         this.manager = manager;
         this.bundle = bundle;
         this.shimStart = shimStart;
-        this.socket = socket;
+        this.lease = lease;
+        this.socket = lease.shim().socket();
         this.released = released;
-        this.ttrpc = ttrpc;
-        this.client = client;
-        this.shimPid = shimPid;
-        this.logDrain = logDrain;
+        this.ttrpc = lease.shim().ttrpc();
+        this.client = lease.shim().client();
+        this.shimPid = lease.shim().shimPid();
         this.init = new V2Process(name(), spec.id(), client, manager.schedulers(), exit, spec.process().stdio(),
                 stdout, stderr, stdin);
         if (restoredPid > 0) {
@@ -340,9 +338,9 @@ final class V2Shim implements Shim {
     }
 
     /**
-     * Delete, Shutdown, close the connection, wait for the daemon to be gone (a pidfd on Connect's shim pid, SIGKILL
-     * after a timeout), close our stdio ends and the log FIFO, remove the bundle (and the socket, should the daemon
-     * have died without removing it). A never-started init's exit completes empty first. A Delete the shim refuses
+     * Delete, close our stdio ends, remove the bundle, give the daemon back to its pool (which shuts it down once
+     * it serves no task and its linger is over, see {@link ShimPool}). A never-started init's exit completes empty
+     * first. A Delete the shim refuses
      * (the init still runs) fails typed and changes nothing. Runs no {@code delete} action. Once the shim is lost
      * (before or during this delete), completes when the loss's cleanup is done; after a detach, fails with
      * FAILED_PRECONDITION.
@@ -360,13 +358,15 @@ final class V2Shim implements Shim {
             if (!deleting.compareAndSet(false, true)) {
                 return Mono.error(Errors.failedPrecondition("task %s is being deleted", name()));
             }
-            Mono<Void> deleteTask = client.delete(DeleteRequest.newBuilder().setId(bundle.id()).build())
-                    .then()
-                    .onErrorResume(e -> Errors.is(e, ErrorKind.NOT_FOUND), e -> Mono.empty())
+            Mono<java.util.Optional<ExitStatus>> deleteTask = client.delete(DeleteRequest.newBuilder()
+                            .setId(bundle.id()).build())
+                    .map(r -> java.util.Optional.of(ExitStatus.fromShellCode(r.getExitStatus(),
+                            Timestamps.toInstant(r.getExitedAt()).orElseGet(this::now))))
+                    .onErrorResume(e -> Errors.is(e, ErrorKind.NOT_FOUND), e -> Mono.just(java.util.Optional.empty()))
                     .doOnError(e -> deleting.set(false));
             return Mono.fromRunnable(init::abandonIfNeverStarted)
                     .then(deleteTask)
-                    .then(Mono.defer(this::release))
+                    .flatMap(this::release)
                     // The shim died under us: its loss, not this error, ends the task. (An UNAVAILABLE status
                     // from a live shim leaves the connection up: the error goes on after a short wait.)
                     .onErrorResume(e -> Errors.is(e, ErrorKind.UNAVAILABLE), e -> ttrpc.onClose()
@@ -381,32 +381,31 @@ final class V2Shim implements Shim {
         });
     }
 
-    private Mono<Void> release() {
+    /**
+     * After the shim deleted the task: our end of it. The init's exit is the Wait's, else the one Delete reported
+     * ({@code deleted}; empty when the shim no longer knew the task), else unknown.
+     */
+    private Mono<Void> release(java.util.Optional<ExitStatus> deleted) {
         if (!end.compareAndSet(null, End.SHUTDOWN)) {
             // Lost between Delete and now (a detach waits for no delete): the loss cleans up.
             return end.get() == End.LOST ? lost.asMono()
                     : Mono.error(Errors.failedPrecondition("task %s was detached", name()));
         }
-        return client.shutdown(ShutdownRequest.newBuilder().setId(bundle.id()).build())
-                .onErrorResume(e -> {
-                    log.warn("[{}] shim shutdown failed; waiting for it anyway", name(), e);
-                    return Mono.empty();
-                })
-                .then(ttrpc.close())
-                .then(manager.awaitShimExit(shimPid, name()))
-                .then(Mono.fromRunnable(() -> {
+        // The connection is the daemon's, shared: its end from now on is no loss of this task.
+        connectionWatch.dispose();
+        return Mono.fromRunnable(() -> {
                     Instant at = now();
-                    init.settle(at);
+                    deleted.ifPresentOrElse(init::settle, () -> init.settle(at));
                     execs.values().forEach(e -> e.settle(at));
-                }))
+                })
                 .then(init.closeStdio())
                 .then(Flux.fromIterable(execs.values())
                         .concatMap(e -> Mono.fromRunnable(e::abandonIfNeverStarted).then(e.closeStdio()))
                         .then(Mono.fromRunnable(execs::clear)))
-                .then(Mono.fromRunnable(logDrain::dispose))
-                .then(manager.deadShims().remove(bundle, socket))
+                .then(manager.bundles().remove(bundle))
+                .then(lease.release())
                 .then(Mono.<Void>fromRunnable(() -> manager.released(bundle)))
-                .doOnSuccess(v -> log.debug("[{}] deleted, shim pid {} gone", name(), shimPid));
+                .doOnSuccess(v -> log.debug("[{}] deleted from shim pid {}", name(), shimPid));
     }
 
     /**
@@ -439,8 +438,8 @@ final class V2Shim implements Shim {
             execs.values().forEach(V2Process::detach);
             connectionWatch.dispose();
             released.tryEmitEmpty();
-            return ttrpc.close()
-                    .then(closeOurEnds())
+            return closeOurEnds()
+                    .then(lease.detach())
                     .doOnSuccess(v -> {
                         manager.released(bundle);
                         log.debug("[{}] detached from shim pid {}", name(), shimPid);
@@ -450,8 +449,7 @@ final class V2Shim implements Shim {
 
     private Mono<Void> closeOurEnds() {
         return init.closeStdio()
-                .then(Flux.fromIterable(execs.values()).concatMap(V2Process::closeStdio).then())
-                .then(Mono.fromRunnable(logDrain::dispose));
+                .then(Flux.fromIterable(execs.values()).concatMap(V2Process::closeStdio).then());
     }
 
     /** The connection is gone: a loss unless our delete or detach ended it. */

@@ -36,8 +36,9 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 /**
- * The shim v2 runtime's manager: one {@code containerd-shim-runc-v2} daemon per task, all sharing one event loop
- * (stdio FIFOs, log FIFOs, shim exits) and one events socket, bound on the first create.
+ * The shim v2 runtime's manager: tasks run under a few {@code containerd-shim-runc-v2} daemons per namespace, each
+ * serving many tasks ({@link ShimPool}), all sharing one event loop (stdio FIFOs, log FIFOs, shim exits) and one
+ * events socket, bound on the first create.
  */
 final class V2ShimManager implements ShimManager {
     private static final Logger log = LoggerFactory.getLogger(V2ShimManager.class);
@@ -62,9 +63,15 @@ final class V2ShimManager implements ShimManager {
     /** Held from the events socket's bind until close: one owner of the state at a time. */
     private final AtomicReference<@Nullable StateLock> lock = new AtomicReference<>();
     private final ForwardedEvents forwarded = new ForwardedEvents();
+    private final ShimPool pool;
+    /** How many shim daemons one namespace may have at most by default. */
+    static final int DEFAULT_SHIMS_PER_NAMESPACE = 4;
+    /** How long an idle daemon waits for a new task by default before it is shut down. */
+    static final Duration DEFAULT_LINGER = Duration.ofSeconds(5);
 
     private V2ShimManager(Path state, RuntimeSchedulers schedulers, Syscalls sys, Path eventsPath,
-            EventExchange exchange, boolean ownsExchange, Duration drainTimeout, IoLoop loop) {
+            EventExchange exchange, boolean ownsExchange, Duration drainTimeout, IoLoop loop, int shimsPerNamespace,
+            Duration shimLinger) {
         this.state = state;
         this.schedulers = schedulers;
         this.sys = sys;
@@ -76,16 +83,24 @@ final class V2ShimManager implements ShimManager {
         this.bundles = new Bundles(state, sys, schedulers);
         this.binaries = RuntimeBinaries.fromEnvironment(schedulers);
         this.deadShims = new DeadShimCleanup(bundles, schedulers, this::awaitShimExit);
+        this.pool = new ShimPool(this, shimsPerNamespace, shimLinger);
+    }
+
+    /** A manager with the default shim pool (see {@link #DEFAULT_SHIMS_PER_NAMESPACE}, {@link #DEFAULT_LINGER}). */
+    static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
+            @Nullable EventExchange exchange, Duration drainTimeout) {
+        return start(state, schedulers, sys, eventsSocket, exchange, drainTimeout, DEFAULT_SHIMS_PER_NAMESPACE,
+                DEFAULT_LINGER);
     }
 
     static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
-            @Nullable EventExchange exchange, Duration drainTimeout) {
+            @Nullable EventExchange exchange, Duration drainTimeout, int shimsPerNamespace, Duration shimLinger) {
         Path root = Objects.requireNonNull(state, "state").toAbsolutePath().normalize();
         Path eventsPath = eventsSocket != null ? eventsSocket.toAbsolutePath() : root.resolve(".events.sock");
         boolean owns = exchange == null;
         EventExchange ex = owns ? EventExchange.create(schedulers, Clock.systemUTC()) : exchange;
         return new V2ShimManager(root, schedulers, sys, eventsPath, ex, owns, drainTimeout,
-                IoLoop.create("berth-v2-io", sys));
+                IoLoop.create("berth-v2-io", sys), shimsPerNamespace, shimLinger);
     }
 
     @Override
@@ -94,10 +109,11 @@ final class V2ShimManager implements ShimManager {
     }
 
     /**
-     * Creates the task's shim and its created (not started) init, in the order of spec §3, §7.2 and §8: bundle,
-     * stdio FIFOs, log FIFO reader, {@code start}, ttrpc connection, Connect, stdio readers, Create, stdin writer,
-     * Wait. Each step that succeeded is undone, in reverse, if a later one fails or the create is cancelled. An
-     * output to a file is created first (see {@link OutputFiles}) and handed to the shim instead of its FIFO.
+     * Creates the task under a pooled shim daemon and its created (not started) init, in the order of spec §7.2 and
+     * §8: bundle, stdio FIFOs, a daemon from the pool (started if need be: see {@link ShimPool}), the bundle's
+     * {@code address}, stdio readers, Create, stdin writer, Wait. Each step that succeeded is undone, in reverse, if
+     * a later one fails or the create is cancelled. An output to a file is created first (see {@link OutputFiles})
+     * and handed to the shim instead of its FIFO.
      */
     @Override
     public Mono<Shim> create(String namespace, TaskSpec spec) {
@@ -118,12 +134,8 @@ final class V2ShimManager implements ShimManager {
         final boolean stdinPipe;
         @Nullable Bundle bundle;
         @Nullable StdioFifos fifos;
-        @Nullable Disposable logDrain;
         @Nullable ShimStart shimStart;
-        @Nullable String address;
-        @Nullable TtrpcClient ttrpc;
-        @Nullable ShimTaskClient client;
-        int shimPid;
+        PooledShim.@Nullable Lease lease;
         @Nullable OutputPipe stdout;
         @Nullable OutputPipe stderr;
         IoLoop.@Nullable InputPipe stdin;
@@ -150,46 +162,29 @@ final class V2ShimManager implements ShimManager {
                     .flatMap(binary -> bundles.create(namespace, spec).map(b -> {
                         bundle = b;
                         undo.push("remove bundle", () -> bundles.remove(b));
-                        shimStart = new ShimStart(ShimStart.Config.of(binary, state, eventsPath.toString(),
-                                binaries.shimPath()), schedulers);
+                        shimStart = shimStart(binary);
                         return b;
                     }))
                     .flatMap(b -> bundles.createFifos(b, spec.id(), stdinPipe).doOnNext(f -> fifos = f))
-                    .then(Mono.defer(() -> bundles.openLog(bundle)))
-                    .doOnNext(this::drainLog)
-                    .then(Mono.defer(() -> shimStart.start(bundle)))
-                    .doOnNext(a -> {
-                        address = a;
-                        undo.push("stop the shim", this::stopShim);
+                    .then(Mono.defer(() -> pool.acquire(namespace, Mono.just(shimStart))))
+                    .doOnNext(l -> {
+                        lease = l;
+                        // The daemon is given back last: the task's own undo (Delete) needs it.
+                        undo.push("give the shim back", l::release);
                     })
-                    .flatMap(a -> TtrpcClient.connect(Path.of(a), schedulers.timer()))
-                    .doOnNext(c -> {
-                        ttrpc = c;
-                        client = ShimTaskClient.create(c);
-                        // Pushed after "stop the shim", so it runs before it: Shutdown needs the connection.
-                        undo.push("shut the shim down", () -> client.shutdown(
-                                ShutdownRequest.newBuilder().setId(spec.id()).build()).then(c.close()));
-                    })
-                    .flatMap(c -> client.connect(ConnectRequest.newBuilder().setId(spec.id()).build()))
-                    .doOnNext(r -> shimPid = r.getShimPid())
+                    .flatMap(l -> bundles.writeAddress(bundle, l.shim().socket()))
                     .then(Mono.defer(this::openOutputs))
                     .then(Mono.defer(this::createTask))
                     .then(Mono.defer(this::openStdin))
                     .then(Mono.fromSupplier(() -> {
-                        V2Shim shim = new V2Shim(V2ShimManager.this, bundle, shimStart, Path.of(address), ttrpc,
-                                client, shimPid, logDrain, spec, exit, released, stdout, stderr, stdin);
+                        V2Shim shim = new V2Shim(V2ShimManager.this, bundle, shimStart, lease, spec, exit, released,
+                                stdout, stderr, stdin);
                         undo.commit();
                         held(bundle);
-                        log.debug("[{}/{}] created under shim pid {}", namespace, spec.id(), shimPid);
+                        log.debug("[{}/{}] created under shim pid {}", namespace, spec.id(),
+                                lease.shim().shimPid());
                         return shim;
                     }));
-        }
-
-        /** Pitfall 2: the shim logs into the bundle's FIFO and stalls if nobody reads it. */
-        void drainLog(int fd) {
-            logDrain = drainShimLog(fd, namespace + "/" + spec.id());
-            Disposable d = logDrain;
-            undo.push("close the log FIFO", () -> Mono.fromRunnable(d::dispose));
         }
 
         /** Spec §7.2: both read ends open before Create, or the shim's blocking write-open holds Create up. */
@@ -210,6 +205,7 @@ final class V2ShimManager implements ShimManager {
         }
 
         Mono<Void> createTask() {
+            ShimTaskClient client = lease.shim().client();
             CreateTaskRequest.Builder request = CreateTaskRequest.newBuilder()
                     .setId(spec.id())
                     .setBundle(bundle.path().toString())
@@ -240,14 +236,17 @@ final class V2ShimManager implements ShimManager {
                 undo.push("close stdin", in::close);
             }).subscribeOn(schedulers.syscalls()).then();
         }
+    }
 
-        /** Shutdown could not be sent: SIGKILL the daemon by its socket's owner, then remove the stale socket. */
-        Mono<Void> stopShim() {
-            String socket = address;
-            int pid = shimPid;
-            return (pid > 0 ? awaitShimExit(pid, namespace + "/" + spec.id()) : Mono.<Void>empty())
-                    .then(deadShims().removeSocket(Path.of(socket)));
-        }
+    /** Runs the actions of {@code binary} for this manager's state directory and events socket. */
+    ShimStart shimStart(java.nio.file.Path binary) {
+        return new ShimStart(ShimStart.Config.of(binary, state, eventsPath.toString(), binaries.shimPath()),
+                schedulers);
+    }
+
+    /** The daemons of this manager. */
+    ShimPool pool() {
+        return pool;
     }
 
     /** The type URL the shim expects for its options, exactly (spec §6): not Google's {@code type.googleapis.com/}. */
@@ -386,7 +385,9 @@ final class V2ShimManager implements ShimManager {
             Mono<EventsSocket> bound = events.getAndSet(null);
             Mono<Void> socket = bound == null ? Mono.empty()
                     : bound.flatMap(EventsSocket::close).onErrorResume(e -> Mono.empty());
-            return socket
+            // The daemons first: their ends still forward events.
+            return pool.close()
+                    .then(socket)
                     .then(Mono.fromRunnable(this::releaseLock).subscribeOn(schedulers.syscalls()))
                     .then(ownsExchange ? exchange.close() : Mono.empty())
                     .then(loop.close());
@@ -437,22 +438,22 @@ final class V2ShimManager implements ShimManager {
     @Override
     public Flux<RestoredShim> restore() {
         return Flux.defer(() -> {
-            Mono<ShimStart> shimStart = binaries.resolve(RUNTIME)
-                    .map(binary -> new ShimStart(ShimStart.Config.of(binary, state, eventsPath.toString(),
-                            binaries.shimPath()), schedulers))
-                    .cache();
+            Mono<ShimStart> shimStart = binaries.resolve(RUNTIME).map(this::shimStart).cache();
             Adopter adopter = new Adopter(this, shimStart);
-            Restorer restorer = new Restorer(state, schedulers);
+            Restorer restorer = new Restorer(state, schedulers, pool);
             // The bundles are held before the socket is bound: an event a shim has been retrying since its owner
             // died (its exit, say) arrives as soon as we listen, and the task manager publishes that one itself.
+            // The pooled daemons' homes come first, so that their tasks share their connections.
             return lockState()
                     .then(Mono.fromCallable(restorer::bundles).subscribeOn(schedulers.syscalls()))
                     .doOnNext(found -> found.forEach(this::held))
                     .flatMapMany(found -> eventsSocket()
                             .doOnError(e -> found.forEach(this::released))
+                            .then(restorer.homes().concatMap(adopter::adoptHome).then())
                             .thenMany(Flux.fromIterable(found)))
                     .concatMap(restorer::examine)
-                    .concatMap(adopter::adopt);
+                    .concatMap(adopter::adopt)
+                    .concatWith(pool.settle().then(Mono.empty()));
         });
     }
 

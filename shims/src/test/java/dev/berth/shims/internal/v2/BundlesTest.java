@@ -62,7 +62,7 @@ class BundlesTest {
     }
 
     @Test
-    void aBundleHasTheDefaultSpecALogFifoAWorkDirAndTheTaskIdAsItsName() throws IOException {
+    void aBundleHasTheDefaultSpecAWorkDirNoLogFifoAndTheTaskIdAsItsName() throws IOException {
         Bundles bundles = new Bundles(state, sys, schedulers);
 
         Bundle bundle = await(bundles.create(NS, task("web")));
@@ -71,7 +71,7 @@ class BundlesTest {
         assertThat(bundle.path().getFileName()).hasToString("web");
         assertThat(Files.readString(bundle.config())).isEqualTo(OciSpecs.toJson(Spec.defaults(NS, "web",
                 rootfs.toAbsolutePath(), List.of("/bin/sh", "-c", "echo hi"), Map.of("A", "1"), "/tmp")));
-        assertThat(mode(bundle.log()) & 0170000).as("log is a FIFO").isEqualTo(0010000);
+        assertThat(Files.exists(bundle.log())).as("the daemon logs into its home, not a task's bundle").isFalse();
         assertThat(Files.isDirectory(bundle.work())).isTrue();
         assertThat(mode(bundle.path()) & 0777).isEqualTo(0700);
     }
@@ -125,13 +125,28 @@ class BundlesTest {
     }
 
     @Test
-    void aCreateThatFailsHalfWayRemovesWhatItMade() throws IOException {
+    void aShimHomeHasAnEmptySpecAndALogFifo() throws IOException {
+        Bundles bundles = new Bundles(state, sys, schedulers);
+        Bundle home = bundles.locateHome(NS, "shim-1");
+
+        await(bundles.createHome(home).thenReturn(home));
+
+        assertThat(home.path()).isEqualTo(state.resolve(".shims").resolve(NS).resolve("shim-1"));
+        assertThat(Files.readString(home.config())).isEqualTo("{}");
+        assertThat(mode(home.log()) & 0170000).as("log is a FIFO").isEqualTo(0010000);
+        assertThat(mode(home.path()) & 0777).isEqualTo(0700);
+        StepVerifier.create(bundles.remove(home)).verifyComplete();
+        assertThat(list(state.resolve(".shims").resolve(NS))).isEmpty();
+    }
+
+    @Test
+    void aHomeThatFailsHalfWayRemovesWhatItMade() throws IOException {
         Bundles bundles = new Bundles(state, new NoFifos(sys), schedulers);
 
-        StepVerifier.create(bundles.create(NS, task("web")))
+        StepVerifier.create(bundles.createHome(bundles.locateHome(NS, "shim-1")))
                 .expectErrorMatches(e -> Errors.is(e, ErrorKind.RESOURCE_EXHAUSTED))
                 .verify(BOUND);
-        assertThat(list(state.resolve(NS))).isEmpty();
+        assertThat(list(state.resolve(".shims").resolve(NS))).isEmpty();
     }
 
     @Test
@@ -162,7 +177,8 @@ class BundlesTest {
     @Test
     void openLogGivesAReaderSoTheShimsWriteOpenSucceeds() {
         Bundles bundles = new Bundles(state, sys, schedulers);
-        Bundle bundle = await(bundles.create(NS, task("web")));
+        Bundle bundle = bundles.locateHome(NS, "shim-1");
+        await(bundles.createHome(bundle).thenReturn(bundle));
 
         int reader = await(bundles.openLog(bundle));
         try {

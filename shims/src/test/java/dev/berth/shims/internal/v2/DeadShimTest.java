@@ -63,7 +63,9 @@ class DeadShimTest {
         ContainerTests.requirePrerequisites("the dead shim tests");
         state = dir.resolve("state");
         rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
-        manager = V2ShimManager.start(state, schedulers, Syscalls.linux(), null, null, Duration.ofSeconds(2));
+        // No linger: a daemon ends with its last task, so each test sees its whole end.
+        manager = V2ShimManager.start(state, schedulers, Syscalls.linux(), null, null, Duration.ofSeconds(2), 4,
+                Duration.ZERO);
     }
 
     @AfterEach

@@ -81,10 +81,10 @@ class RealShimTest {
 
     @Test
     void theRealShimStartsOnAConnectableSocketAndLeavesNothingBehind() throws Exception {
-        Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
         Bundles bundles = new Bundles(state, sys, schedulers);
-        Bundle bundle = BundlesTest.await(bundles.create(NS,
-                TaskSpec.builder("web", ProcessSpec.of("/bin/sh", "-c", "echo hi")).rootfs(rootfs).build()));
+        // A pooled daemon's home: an empty config.json and the log FIFO (what ShimPool starts a daemon in).
+        Bundle bundle = bundles.locateHome(NS, "web");
+        BundlesTest.await(bundles.createHome(bundle).thenReturn(bundle));
         // Pitfall 2: a reader on the log FIFO before start, or the daemon never serves.
         fds.add(BundlesTest.await(bundles.openLog(bundle)));
         ShimStart shimStart = new ShimStart(ShimStart.Config.of(shim, state,
@@ -123,7 +123,7 @@ class RealShimTest {
         assertThat(Files.exists(socket)).as("socket removed on clean exit").isFalse();
 
         StepVerifier.create(bundles.remove(bundle)).expectComplete().verify(BOUND);
-        assertThat(BundlesTest.list(state.resolve(NS))).isEmpty();
+        assertThat(BundlesTest.list(state.resolve(".shims").resolve(NS))).isEmpty();
         assertThat(ContainerTests.shimsOf(ShimStart.privateAddress(state))).isEmpty();
     }
 }

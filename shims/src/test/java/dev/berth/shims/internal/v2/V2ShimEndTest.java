@@ -67,9 +67,10 @@ class V2ShimEndTest {
         Files.writeString(bundle.address(), "unix://" + server.socket());
         ShimStart shimStart = new ShimStart(ShimStart.Config.of(dir.resolve("no-such-shim"), state, "unused",
                 "/usr/bin"), schedulers);
-        shim = new V2Shim(manager, bundle, shimStart, server.socket(), ttrpc, ShimTaskClient.create(ttrpc), 0,
-                Disposables.single(), TaskSpec.builder("web", ProcessSpec.of("/bin/true")).build(), exit,
-                Sinks.empty(), null, null, null);
+        PooledShim.Lease lease = manager.pool().adopt("h1-unit", server.socket(), ttrpc,
+                ShimTaskClient.create(ttrpc), 0, Disposables.single());
+        shim = new V2Shim(manager, bundle, shimStart, lease, TaskSpec.builder("web", ProcessSpec.of("/bin/true"))
+                .build(), exit, Sinks.empty(), null, null, null);
     }
 
     @AfterEach
