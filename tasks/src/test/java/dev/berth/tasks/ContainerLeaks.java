@@ -98,7 +98,7 @@ final class ContainerLeaks {
 
     /**
      * Everything under the state directory but the directory itself, the namespace's directory, runc's (empty) root
-     * for it and the owner's own
+     * for it, the (empty) directory of the namespace's shim homes and the owner's own
      * files at the top ({@code .lock}, {@code .events.sock}, whatever their names: files, never directories):
      * a bundle, a half-removed {@code .<id>} bundle, a FIFO, another directory, anything below the top is a leak.
      */
@@ -107,9 +107,10 @@ final class ContainerLeaks {
             return List.of();
         }
         Path bundles = state.resolve(namespace);
+        Path homes = state.resolve(".shims").resolve(namespace);
         try (Stream<Path> all = Files.walk(state)) {
             return all.filter(p -> !p.equals(state) && !p.equals(bundles) && !p.equals(runcRoot().getParent())
-                            && !p.equals(runcRoot()))
+                            && !p.equals(runcRoot()) && !p.equals(homes) && !p.equals(homes.getParent()))
                     .filter(p -> !p.getParent().equals(state) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
                     .toList();
         }

@@ -107,7 +107,7 @@ class RestoreAfterOwnerKilledTest {
         }
         ProcessHandle.of(pids.get("short")).ifPresent(p -> p.onExit().join());
 
-        tasks = Berth.local(LocalConfig.of(state));
+        tasks = Berth.local(LocalConfig.of(state).withShimPool(4, java.time.Duration.ZERO));
         // the exits of short (on restore), of the exec and of live (killed)
         Mono<List<Envelope>> events = tasks.events().subscribe("topic==\"" + TaskTopics.EXIT + "\"")
                 .take(3).collectList().cache();
@@ -152,7 +152,7 @@ class RestoreAfterOwnerKilledTest {
     void whileTheOwnerLivesTheStateIsRefusedAndShimsThatDiedInTheOutageAreReportedUnknownAndCleanedUp()
             throws Exception {
         startOwner();
-        TaskManager second = Berth.local(LocalConfig.of(state));
+        TaskManager second = Berth.local(LocalConfig.of(state).withShimPool(4, java.time.Duration.ZERO));
         try {
             Throwable refused = org.assertj.core.api.Assertions.catchThrowable(
                     () -> second.restore().collectList().block(WAIT));
@@ -172,7 +172,7 @@ class RestoreAfterOwnerKilledTest {
             shim.onExit().join();
         }
 
-        tasks = Berth.local(LocalConfig.of(state));
+        tasks = Berth.local(LocalConfig.of(state).withShimPool(4, java.time.Duration.ZERO));
         Mono<List<Envelope>> events = tasks.events().subscribe().take(4).collectList().cache();
         events.subscribe();
         Map<String, Task> restored = tasks.restore().collectMap(Task::id).block(WAIT);

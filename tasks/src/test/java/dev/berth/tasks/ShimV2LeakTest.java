@@ -67,7 +67,9 @@ class ShimV2LeakTest {
         rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
         schedulers = RuntimeSchedulers.create(SCHEDULERS);
         tasks = TaskManager.create(TaskManagerConfig.builder(
-                        ShimV2Runtime.create(ShimV2Runtime.Config.defaults(state, schedulers)), schedulers)
+                        ShimV2Runtime.create(ShimV2Runtime.Config.defaults(state, schedulers)
+                                // No linger: daemons come and go with the tasks, and none may be left.
+                                .withShimPool(ShimV2Runtime.DEFAULT_SHIMS_PER_NAMESPACE, Duration.ZERO)), schedulers)
                 .ownsSchedulers(true)
                 .build());
     }
@@ -99,7 +101,7 @@ class ShimV2LeakTest {
         System.err.printf("%d shim v2 lifecycles, %d at a time, took %d ms%n", LIFECYCLES, CONCURRENCY,
                 took.toMillis());
 
-        assertThat(sockets).as("a socket per lifecycle").hasSize(LIFECYCLES);
+        assertThat(sockets).as("the daemons' sockets").isNotEmpty();
         assertThat(tasks.list().contextWrite(Namespaces.with(NS)).collectList().block(WAIT)).isEmpty();
         leaks.assertNothingLeft(sockets);
     }

@@ -53,7 +53,9 @@ class ShimV2TaskServiceTest {
         rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
         RuntimeSchedulers schedulers = RuntimeSchedulers.create("v2-task-test");
         tasks = TaskManager.create(TaskManagerConfig.builder(
-                        ShimV2Runtime.create(ShimV2Runtime.Config.defaults(state, schedulers)), schedulers)
+                        // No linger: each test sees a daemon end with its last task.
+                        ShimV2Runtime.create(ShimV2Runtime.Config.defaults(state, schedulers)
+                                .withShimPool(ShimV2Runtime.DEFAULT_SHIMS_PER_NAMESPACE, Duration.ZERO)), schedulers)
                 .ownsSchedulers(true)
                 .build());
     }
