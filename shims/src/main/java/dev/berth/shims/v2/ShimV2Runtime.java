@@ -39,7 +39,8 @@ public final class ShimV2Runtime {
     /**
      * The runtime's settings.
      *
-     * @param state the state directory: bundles live in {@code <state>/<namespace>/<id>} and runc's state in
+     * @param state the state directory: bundles live in {@code <state>/<namespace>/<id>}, the shim daemons' own
+     *     directories in {@code <state>/.shims/<namespace>/<name>} and runc's state in
      *     {@code <state>/.runc/<namespace>} (never runc's default root, which a containerd on the same host uses);
      *     its absolute path is also the {@code -address} every shim gets, so two state directories never share shim
      *     sockets. One owner at a time: {@code <state>/.lock}.
