@@ -109,13 +109,16 @@ final class Bundles {
      * @return a cold Mono completing when written, on {@code syscalls()}
      */
     Mono<Void> writeAddress(Bundle bundle, Path socket) {
-        return Mono.<Void>fromRunnable(() -> {
-            try {
-                Files.writeString(bundle.address(), ShimStart.UNIX_SCHEME + socket);
-            } catch (IOException e) {
-                throw ioError(e, "write %s", bundle.address());
-            }
-        }).subscribeOn(schedulers.syscalls());
+        return Mono.<Void>fromRunnable(() -> writeAddressNow(bundle, socket)).subscribeOn(schedulers.syscalls());
+    }
+
+    /** {@link #writeAddress}, blocking: call it on {@code syscalls()}. */
+    void writeAddressNow(Bundle bundle, Path socket) {
+        try {
+            Files.writeString(bundle.address(), ShimStart.UNIX_SCHEME + socket);
+        } catch (IOException e) {
+            throw ioError(e, "write %s", bundle.address());
+        }
     }
 
     /**

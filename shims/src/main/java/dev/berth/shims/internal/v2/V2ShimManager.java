@@ -165,14 +165,15 @@ final class V2ShimManager implements ShimManager {
                         shimStart = shimStart(binary);
                         return b;
                     }))
-                    .flatMap(b -> bundles.createFifos(b, spec.id(), stdinPipe).doOnNext(f -> fifos = f))
-                    .then(Mono.defer(() -> pool.acquire(namespace, Mono.just(shimStart))))
-                    .doOnNext(l -> {
-                        lease = l;
-                        // The daemon is given back last: the task's own undo (Delete) needs it.
-                        undo.push("give the shim back", l::release);
-                    })
-                    .flatMap(l -> bundles.writeAddress(bundle, l.shim().socket()))
+                    // The FIFOs and a daemon at the same time: neither needs the other.
+                    .flatMap(b -> Mono.zip(bundles.createFifos(b, spec.id(), stdinPipe),
+                            Mono.defer(() -> pool.acquire(namespace, Mono.just(shimStart)))
+                                    .doOnNext(l -> {
+                                        lease = l;
+                                        // The daemon is given back last: the task's own undo (Delete) needs it.
+                                        undo.push("give the shim back", l::release);
+                                    })))
+                    .doOnNext(made -> fifos = made.getT1())
                     .then(Mono.defer(this::openOutputs))
                     .then(Mono.defer(this::createTask))
                     .then(Mono.defer(this::openStdin))
@@ -187,10 +188,14 @@ final class V2ShimManager implements ShimManager {
                     }));
         }
 
-        /** Spec §7.2: both read ends open before Create, or the shim's blocking write-open holds Create up. */
+        /**
+         * The bundle's {@code address}, then our read ends of the output FIFOs. Spec §7.2: both read ends open before
+         * Create, or the shim's blocking write-open holds Create up.
+         */
         Mono<Void> openOutputs() {
             Stdio stdio = spec.process().stdio();
             return Mono.fromRunnable(() -> {
+                bundles.writeAddressNow(bundle, lease.shim().socket());
                 // An output to a file is the shim's to write: no reader, and its FIFO stays unused.
                 stdout = OutputFiles.isFile(stdio.stdout()) ? null : openFifoReader(fifos.stdout());
                 stderr = OutputFiles.isFile(stdio.stderr()) ? null : openFifoReader(fifos.stderr());
