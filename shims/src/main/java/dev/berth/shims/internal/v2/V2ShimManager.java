@@ -58,6 +58,8 @@ final class V2ShimManager implements ShimManager {
     private final Bundles bundles;
     private final RuntimeBinaries binaries;
     private final DeadShimCleanup deadShims;
+    /** Null when the handoff is off ({@link StdoutHandoff#PROPERTY}): every output goes through FIFOs. */
+    private final @Nullable StdoutHandoff handoff;
     private final AtomicReference<@Nullable Mono<EventsSocket>> events = new AtomicReference<>();
     /** Held from the events socket's bind until close: one owner of the state at a time. */
     private final AtomicReference<@Nullable StateLock> lock = new AtomicReference<>();
@@ -76,6 +78,7 @@ final class V2ShimManager implements ShimManager {
         this.bundles = new Bundles(state, sys, schedulers);
         this.binaries = RuntimeBinaries.fromEnvironment(schedulers);
         this.deadShims = new DeadShimCleanup(bundles, schedulers, this::awaitShimExit);
+        this.handoff = StdoutHandoff.enabledByDefault() ? new StdoutHandoff(state, sys, schedulers) : null;
     }
 
     static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
@@ -116,6 +119,8 @@ final class V2ShimManager implements ShimManager {
         final TaskSpec spec;
         final Undo undo;
         final boolean stdinPipe;
+        /** The init's output comes through the {@link StdoutHandoff}, not FIFOs (then {@link #fifos} stays null). */
+        final @Nullable StdoutHandoff handoff;
         @Nullable Bundle bundle;
         @Nullable StdioFifos fifos;
         @Nullable Disposable logDrain;
@@ -137,6 +142,8 @@ final class V2ShimManager implements ShimManager {
             this.spec = spec;
             this.undo = undo;
             this.stdinPipe = spec.process().stdio().stdin() instanceof Stdio.PipeInput;
+            this.handoff = V2ShimManager.this.handoff != null && StdoutHandoff.applies(spec.process().stdio())
+                    ? V2ShimManager.this.handoff : null;
         }
 
         Mono<Shim> run() {
@@ -154,7 +161,8 @@ final class V2ShimManager implements ShimManager {
                                 binaries.shimPath()), schedulers);
                         return b;
                     }))
-                    .flatMap(b -> bundles.createFifos(b, spec.id(), stdinPipe).doOnNext(f -> fifos = f))
+                    .flatMap(b -> handoff != null ? handoff.install()
+                            : bundles.createFifos(b, spec.id(), stdinPipe).doOnNext(f -> fifos = f).then())
                     .then(Mono.defer(() -> bundles.openLog(bundle)))
                     .doOnNext(this::drainLog)
                     .then(Mono.defer(() -> shimStart.start(bundle)))
@@ -174,6 +182,7 @@ final class V2ShimManager implements ShimManager {
                     .doOnNext(r -> shimPid = r.getShimPid())
                     .then(Mono.defer(this::openOutputs))
                     .then(Mono.defer(this::createTask))
+                    .then(Mono.defer(this::openHandoff))
                     .then(Mono.defer(this::openStdin))
                     .then(Mono.fromSupplier(() -> {
                         V2Shim shim = new V2Shim(V2ShimManager.this, bundle, shimStart, Path.of(address), ttrpc,
@@ -194,6 +203,9 @@ final class V2ShimManager implements ShimManager {
 
         /** Spec §7.2: both read ends open before Create, or the shim's blocking write-open holds Create up. */
         Mono<Void> openOutputs() {
+            if (handoff != null) {
+                return Mono.empty(); // the pipes exist only once Create has answered: see openHandoff
+            }
             Stdio stdio = spec.process().stdio();
             return Mono.fromRunnable(() -> {
                 // An output to a file is the shim's to write: no reader, and its FIFO stays unused.
@@ -214,11 +226,16 @@ final class V2ShimManager implements ShimManager {
                     .setId(spec.id())
                     .setBundle(bundle.path().toString())
                     .setTerminal(false)
-                    .setStdout(OutputFiles.stdoutTarget(spec.process().stdio(), fifos.stdout()))
-                    .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()))
                     .setOptions(runcOptions());
-            if (fifos.stdin() != null) {
-                request.setStdin(fifos.stdin().toString());
+            if (handoff != null) {
+                String target = handoff.target(bundle);
+                request.setStdout(target).setStderr(target);
+            } else {
+                request.setStdout(OutputFiles.stdoutTarget(spec.process().stdio(), fifos.stdout()))
+                        .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()));
+                if (fifos.stdin() != null) {
+                    request.setStdin(fifos.stdin().toString());
+                }
             }
             // Pitfall 16: a failed Create can leave a runc container behind; Delete, else the delete action.
             undo.push("delete the task", () -> client.delete(DeleteRequest.newBuilder().setId(spec.id()).build())
@@ -227,8 +244,28 @@ final class V2ShimManager implements ShimManager {
             return client.create(request.build()).then().onErrorMap(V2ShimManager::createError);
         }
 
+        /**
+         * With the handoff, our read ends of the init's pipes, taken from the sleeper the shim started; they end at
+         * the first empty read after the exit (the shim holds the write ends until Delete). The sleeper itself is
+         * the shim's: the "delete the task" undo (Delete closes the process's io) ends it.
+         */
+        Mono<Void> openHandoff() {
+            if (handoff == null) {
+                return Mono.empty();
+            }
+            return handoff.open(bundle, shimPid).doOnNext(fds -> {
+                Mono<Object> ended = Mono.firstWithSignal(exit.asMono(), released.asMono());
+                OutputPipe out = loop.outputUntilEmpty(fds[0], ended);
+                undo.push("close stdout", out::close);
+                stdout = out;
+                OutputPipe err = loop.outputUntilEmpty(fds[1], ended);
+                undo.push("close stderr", err::close);
+                stderr = err;
+            }).then();
+        }
+
         Mono<Void> openStdin() {
-            if (fifos.stdin() == null) {
+            if (fifos == null || fifos.stdin() == null) {
                 return Mono.empty();
             }
             // O_RDWR, as for an exec's stdin: the shim opens its read end in a goroutine that may not have run
