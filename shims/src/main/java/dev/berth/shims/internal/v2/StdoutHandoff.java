@@ -67,12 +67,19 @@ final class StdoutHandoff {
             exec /bin/sleep 2147483647
             """;
 
+    private final boolean enabled;
     private final Path script;
     private final Syscalls sys;
     private final RuntimeSchedulers schedulers;
     private volatile boolean installed;
 
     StdoutHandoff(Path state, Syscalls sys, RuntimeSchedulers schedulers) {
+        this(state, sys, schedulers, true);
+    }
+
+    /** @param enabled whether new tasks get the handoff; a restored task that has it is read through it anyway */
+    StdoutHandoff(Path state, Syscalls sys, RuntimeSchedulers schedulers, boolean enabled) {
+        this.enabled = enabled;
         this.script = state.resolve(SCRIPT_PATH);
         this.sys = sys;
         this.schedulers = schedulers;
@@ -83,9 +90,9 @@ final class StdoutHandoff {
         return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"));
     }
 
-    /** Whether an init with {@code stdio} can take the handoff: no stdin pipe and no output to a file. */
-    static boolean applies(Stdio stdio) {
-        return !(stdio.stdin() instanceof Stdio.PipeInput) && !(stdio.stdout() instanceof Stdio.FileOutput)
+    /** Whether an init with {@code stdio} takes the handoff: it is on, no stdin pipe and no output to a file. */
+    boolean appliesTo(Stdio stdio) {
+        return enabled && !(stdio.stdin() instanceof Stdio.PipeInput) && !(stdio.stdout() instanceof Stdio.FileOutput)
                 && !(stdio.stderr() instanceof Stdio.FileOutput);
     }
 
@@ -160,21 +167,29 @@ final class StdoutHandoff {
      *     open on failure.
      */
     Mono<int[]> open(Bundle bundle, int shimPid) {
-        return Mono.fromCallable(() -> {
-            int pid = readPid(bundle);
-            int parent = parentOf(pid);
-            if (parent != shimPid) {
-                throw Errors.internal("the stdio handoff's pid %d has parent %d, not the shim %d", pid, parent,
-                        shimPid);
-            }
-            int out = openPipe(pid, STDOUT_FD);
-            try {
-                return new int[] {out, openPipe(pid, STDERR_FD)};
-            } catch (RuntimeException e) {
-                sys.close(out);
-                throw e;
-            }
-        }).subscribeOn(schedulers.syscalls());
+        return Mono.fromCallable(() -> openNow(bundle, shimPid)).subscribeOn(schedulers.syscalls());
+    }
+
+    /** {@link #open}, here and now: blocking file work for {@code syscalls()}. */
+    int[] openNow(Bundle bundle, int shimPid) {
+        int pid = readPid(bundle);
+        int parent = parentOf(pid);
+        if (parent != shimPid) {
+            throw Errors.internal("the stdio handoff's pid %d has parent %d, not the shim %d", pid, parent,
+                    shimPid);
+        }
+        int out = openPipe(pid, STDOUT_FD);
+        try {
+            return new int[] {out, openPipe(pid, STDERR_FD)};
+        } catch (RuntimeException e) {
+            sys.close(out);
+            throw e;
+        }
+    }
+
+    /** Whether {@code target}, the stdout a shim reports for a task (State), is a binary:// logger: ours. */
+    static boolean isHandoff(String target) {
+        return target.startsWith("binary://");
     }
 
     private static int readPid(Bundle bundle) {

@@ -58,8 +58,8 @@ final class V2ShimManager implements ShimManager {
     private final Bundles bundles;
     private final RuntimeBinaries binaries;
     private final DeadShimCleanup deadShims;
-    /** Null when the handoff is off ({@link StdoutHandoff#PROPERTY}): every output goes through FIFOs. */
-    private final @Nullable StdoutHandoff handoff;
+    /** The init's output without the shim's copy, unless switched off ({@link StdoutHandoff#PROPERTY}). */
+    private final StdoutHandoff handoff;
     private final AtomicReference<@Nullable Mono<EventsSocket>> events = new AtomicReference<>();
     /** Held from the events socket's bind until close: one owner of the state at a time. */
     private final AtomicReference<@Nullable StateLock> lock = new AtomicReference<>();
@@ -78,7 +78,7 @@ final class V2ShimManager implements ShimManager {
         this.bundles = new Bundles(state, sys, schedulers);
         this.binaries = RuntimeBinaries.fromEnvironment(schedulers);
         this.deadShims = new DeadShimCleanup(bundles, schedulers, this::awaitShimExit);
-        this.handoff = StdoutHandoff.enabledByDefault() ? new StdoutHandoff(state, sys, schedulers) : null;
+        this.handoff = new StdoutHandoff(state, sys, schedulers, StdoutHandoff.enabledByDefault());
     }
 
     static V2ShimManager start(Path state, RuntimeSchedulers schedulers, Syscalls sys, @Nullable Path eventsSocket,
@@ -142,7 +142,7 @@ final class V2ShimManager implements ShimManager {
             this.spec = spec;
             this.undo = undo;
             this.stdinPipe = spec.process().stdio().stdin() instanceof Stdio.PipeInput;
-            this.handoff = V2ShimManager.this.handoff != null && StdoutHandoff.applies(spec.process().stdio())
+            this.handoff = V2ShimManager.this.handoff.appliesTo(spec.process().stdio())
                     ? V2ShimManager.this.handoff : null;
         }
 
@@ -499,6 +499,10 @@ final class V2ShimManager implements ShimManager {
 
     IoLoop loop() {
         return loop;
+    }
+
+    StdoutHandoff handoff() {
+        return handoff;
     }
 
     Bundles bundles() {

@@ -187,6 +187,30 @@ class StdoutHandoffTest {
     }
 
     @Test
+    void aDetachedTaskRestoredByANewManagerIsReadThroughItsSleeperAgain() throws Exception {
+        String ns = namespace("h10-restore");
+        V2Shim shim = create(ns, "web", ProcessSpec.of("/bin/sh", "-c", "echo before; exec sleep 1000"));
+        shim.init().start().block(BOUND);
+        // Nobody read it: what the container wrote waits in the pipe, held open by the sleeper.
+        StepVerifier.create(shim.detach()).expectComplete().verify(BOUND);
+        manager.close().block(BOUND);
+        manager = V2ShimManager.start(state, schedulers, Syscalls.linux(), null, null, Duration.ofSeconds(2));
+
+        List<dev.berth.shims.RestoredShim> restored = manager.restore().collectList().block(BOUND);
+        assertThat(restored).hasSize(1);
+        assertThat(restored.get(0).spec().process().stdio().stdout()).isEqualTo(Stdio.Output.PIPE);
+        dev.berth.shims.ShimProcess init = restored.get(0).shim().init();
+        Mono<String> out = text(init.stdout());
+        Mono<ExitStatus> exit = init.exit();
+        StepVerifier.create(Mono.zip(out, init.kill(dev.berth.core.Signal.KILL).then(exit)))
+                .assertNext(t -> assertThat(t.getT1()).isEqualTo("before\n"))
+                .expectComplete()
+                .verify(BOUND);
+        StepVerifier.create(restored.get(0).shim().delete()).expectComplete().verify(BOUND);
+        assertThat(awaitNoLoggers(ns)).isEmpty();
+    }
+
+    @Test
     void theTargetEncodesOddPathsForGosUrlParser() {
         StdoutHandoff handoff = new StdoutHandoff(Path.of("/var/state dir"), Syscalls.linux(), schedulers);
         Bundle bundle = new Bundle("h10", "web", Path.of("/var/state dir/h10/web"));
