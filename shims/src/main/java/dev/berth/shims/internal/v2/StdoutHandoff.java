@@ -31,7 +31,10 @@ import reactor.core.publisher.Mono;
  * sooner would free its pid while the shim still means to signal it at Delete: with a pid_max of 32768, another
  * process may have the pid by then. It costs one sleeping process per live task. It runs under
  * {@code setpriv --pdeathsig KILL} (when installed) so that it dies with the shim: a shim killed, or shut down after
- * a failed Create (whose process the shim never closes), takes it along.
+ * a failed Create (whose process the shim never closes), takes it along. (The parent-death signal follows the
+ * shim's thread that forked it; the Go runtime ends a thread only when a goroutine locked to it exits, which would
+ * end the sleeper early: its output is ours already, and only the pid hazard above remains.) After a restart, a
+ * restored task's pipes are reopened through the same sleeper ({@code Adopter}).
  *
  * <p>The shim keeps the pipes' write ends until Delete, so no end of file comes at the exit: the streams are read
  * with {@link dev.berth.io.IoLoop#outputUntilEmpty}, which ends at the first empty read after the exit. That is
@@ -52,8 +55,8 @@ final class StdoutHandoff {
     static final int STDERR_FD = 4;
 
     /**
-     * The script the shim runs. Its environment holds only CONTAINER_ID and CONTAINER_NAMESPACE (no PATH), so
-     * every command is absolute. The pid is written before fd 5 closes: when Create answers, the file is complete.
+     * The script the shim runs. The shim gives it CONTAINER_ID and CONTAINER_NAMESPACE and no PATH, so every
+     * command is absolute. The pid is written before fd 5 closes: when Create answers, the file is complete.
      */
     static final String SCRIPT = """
             #!/bin/sh
@@ -158,19 +161,15 @@ final class StdoutHandoff {
     }
 
     /**
-     * After a successful Create: opens our read ends of the init's stdout and stderr through the sleeper's
-     * {@code /proc/<pid>/fd}. The caller owns both descriptors (non-blocking, close-on-exec).
+     * After a successful Create (or when a restore finds the task): opens our read ends of the init's stdout and
+     * stderr through the sleeper's {@code /proc/<pid>/fd}. Blocking file work: call it on {@code syscalls()}. The
+     * caller owns both descriptors (close-on-exec).
      *
      * @param shimPid the shim daemon, which must be the sleeper's parent (so a reused pid is never taken for it)
-     * @return a cold Mono of {stdout fd, stderr fd}, on {@code syscalls()}. INTERNAL if the script left no pid, if
-     *     that process is not the shim's child or its descriptors are not pipes (it is gone, say); nothing stays
-     *     open on failure.
+     * @return {stdout fd, stderr fd}
+     * @throws dev.berth.core.BerthException INTERNAL if the script left no pid, if that process is not the shim's
+     *     child or its descriptors are not pipes (it is gone, say); nothing stays open then
      */
-    Mono<int[]> open(Bundle bundle, int shimPid) {
-        return Mono.fromCallable(() -> openNow(bundle, shimPid)).subscribeOn(schedulers.syscalls());
-    }
-
-    /** {@link #open}, here and now: blocking file work for {@code syscalls()}. */
     int[] openNow(Bundle bundle, int shimPid) {
         int pid = readPid(bundle);
         int parent = parentOf(pid);

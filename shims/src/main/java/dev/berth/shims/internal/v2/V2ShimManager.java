@@ -253,7 +253,9 @@ final class V2ShimManager implements ShimManager {
             if (handoff == null) {
                 return Mono.empty();
             }
-            return handoff.open(bundle, shimPid).doOnNext(fds -> {
+            // Opened and handed to their undo in one step, so that a cancel in between cannot drop them.
+            return Mono.fromRunnable(() -> {
+                int[] fds = handoff.openNow(bundle, shimPid);
                 Mono<Object> ended = Mono.firstWithSignal(exit.asMono(), released.asMono());
                 OutputPipe out = loop.outputUntilEmpty(fds[0], ended);
                 undo.push("close stdout", out::close);
@@ -261,7 +263,7 @@ final class V2ShimManager implements ShimManager {
                 OutputPipe err = loop.outputUntilEmpty(fds[1], ended);
                 undo.push("close stderr", err::close);
                 stderr = err;
-            }).then();
+            }).subscribeOn(schedulers.syscalls()).then();
         }
 
         Mono<Void> openStdin() {
