@@ -17,13 +17,16 @@
 # between the daemon's events of one container, for berth-cd and ctr (where the time goes inside containerd).
 #
 # Environment: N1 (lifecycles per tool in a concurrency-1 round, default 30), N4 (the same at concurrency 4, default
-# 60), STDIO (pipe: Berth reads stdout and stderr through the shim's FIFOs as ctr run does, the default; null),
+# 60), STDIO (pipe: Berth reads stdout and stderr to their end as ctr run does, the default; null),
 # WARMUP (Berth lifecycles, 4 at a time, before the first round; default 200: after 100 the JIT compiler threads still
-# used 4 to 11 ms of CPU per lifecycle).
+# used 4 to 11 ms of CPU per lifecycle), BERTH_JAVA_OPTS (extra options of the Berth driver's JVM, e.g.
+# -Dberth.shims.v2.stdoutHandoff=false to send the init's output through the shim's FIFO copy again).
 #
-# Then stdout throughput through the FIFO path, STDOUT_ROUNDS times (default 3; 0 skips it): one container running
+# Then stdout throughput, STDOUT_ROUNDS times (default 3; 0 skips it): one container running
 # `dd if=/dev/zero bs=64k` for STDOUT_MIB MiB (default 1024), read by Berth from Process.stdout() (container pipe ->
-# shim copy -> FIFO -> JVM), by `ctr run --rm ... >/dev/null` (the same shim copy, then ctr's copy), and by
+# JVM: the init's pipes are handed over through a binary:// logger, StdoutHandoff; with the handoff switched off,
+# container pipe -> shim copy -> FIFO -> JVM), by `ctr run --rm ... >/dev/null` (the shim's copy into a FIFO, then
+# ctr's copy), and by
 # `runc run ... | cat >/dev/null` (the container writes into the pipe itself: the floor). Each timed from the
 # request to the end, lifecycle included; the summary prints MiB/s and Berth's ratio against ctr.
 # Needs root, containerd 1.6, ctr, runc, containerd-shim-runc-v2, busybox-static, jq and Java 17; builds
@@ -47,6 +50,7 @@ ROUNDS=${1:-3}
 N1=${N1:-30}
 N4=${N4:-60}
 STDIO=${STDIO:-pipe}
+BERTH_JAVA_OPTS=${BERTH_JAVA_OPTS:-}
 WARMUP=${WARMUP:-200}
 JAR=benchmarks/target/benchmarks.jar
 PCD=benchmarks/private-containerd.sh
@@ -100,7 +104,8 @@ eval "$("$PCD" start)"
 DRIVER_ARGS=(--serve --warmup "$WARMUP" --stdio "$STDIO")
 has_tool() { [[ " $TOOLS " == *" $1 "* ]]; }
 has_tool berth-cd && DRIVER_ARGS+=(--containerd "$PCD_ADDRESS")
-coproc BERTH { exec java -cp "$JAR" dev.berth.containers.ContainerLifecycleDriver "${DRIVER_ARGS[@]}" \
+# shellcheck disable=SC2086 # BERTH_JAVA_OPTS is a list of words
+coproc BERTH { exec java $BERTH_JAVA_OPTS -cp "$JAR" dev.berth.containers.ContainerLifecycleDriver "${DRIVER_ARGS[@]}" \
     2>"$WORK/berth.err"; }
 DRIVER_PID=$!
 DRIVER_IN=${BERTH[1]}

@@ -52,7 +52,14 @@ final class DefaultIoLoop implements IoLoop {
     @Override
     public OutputPipe fifoOutput(int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer) {
         syscalls.setNonBlocking(fd);
-        return new PipeReader(this, fd, exited, drainTimeout, timer, true);
+        return new PipeReader(this, fd, exited, drainTimeout, timer, PipeReader.Mode.FIFO);
+    }
+
+    @Override
+    public OutputPipe outputUntilEmpty(int fd, Mono<?> exited) {
+        syscalls.setNonBlocking(fd);
+        // No drain timer in this mode, so no timer scheduler.
+        return new PipeReader(this, fd, exited, Duration.ZERO, null, PipeReader.Mode.UNTIL_EMPTY);
     }
 
     @Override

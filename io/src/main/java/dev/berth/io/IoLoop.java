@@ -49,6 +49,20 @@ public interface IoLoop extends AsyncCloseable {
     OutputPipe fifoOutput(int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer);
 
     /**
+     * Like {@link #output}, for a pipe whose write end stays open after every writer is gone (a containerd shim
+     * keeps its copy of a container's stdout until the task is deleted), so no end of file comes at the exit. Before
+     * {@code exited}, reads follow demand as in {@link #output}; once {@code exited} completes or emits (or fails),
+     * the first read that finds the pipe empty ends the stream. Demand is still respected, so a slow subscriber gets
+     * every byte written before the exit. An end of file, if one comes, ends it too. There is no drain timeout:
+     * the caller guarantees that no writer outlives {@code exited} (a container's init, whose PID namespace dies
+     * with it), and bytes written after that point may be cut off.
+     *
+     * @param fd the read end; the loop owns it from now on, as for {@link #output}
+     * @param exited signals once nothing writes into the pipe any more
+     */
+    OutputPipe outputUntilEmpty(int fd, Mono<?> exited);
+
+    /**
      * Wraps the write end of a pipe as a stdin sink. The loop owns {@code fd}: it sets O_NONBLOCK and closes it
      * exactly once.
      */

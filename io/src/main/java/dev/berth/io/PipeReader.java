@@ -29,8 +29,9 @@ final class PipeReader implements OutputPipe {
     private final FileDescriptor fd;
     private final Mono<?> exited;
     private final Duration drainTimeout;
-    private final Scheduler timer;
-    private final boolean fifo;
+    /** Null in {@link Mode#UNTIL_EMPTY}, which has no drain timer. */
+    private final @Nullable Scheduler timer;
+    private final Mode mode;
     private final AtomicBoolean claimed = new AtomicBoolean();
 
     private @Nullable FluxSink<ByteBuffer> sink;
@@ -45,17 +46,29 @@ final class PipeReader implements OutputPipe {
     /** FIFO mode: whether epoll reported the descriptor once, i.e. a writer has connected. */
     private boolean sawEvent;
 
-    PipeReader(DefaultIoLoop loop, int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer) {
-        this(loop, fd, exited, drainTimeout, timer, false);
+    /** How the end of the stream is found. */
+    enum Mode {
+        /** At end of file, or failing after the drain timeout of silence past the exit. */
+        PIPE,
+        /**
+         * As {@link #PIPE}, for a FIFO's read end that may be open before any writer: an end of file is believed
+         * only after the first epoll event, since before a writer connects read() returns 0 and epoll stays silent.
+         */
+        FIFO,
+        /**
+         * At end of file, or at the first empty read after the exit: for a pipe whose write end outlives every
+         * writer (the shim keeps it), once the exit says the writers are gone. No drain timeout.
+         */
+        UNTIL_EMPTY
     }
 
-    /**
-     * @param fifo whether {@code fd} is a FIFO's read end that may be open before any writer: an end of file is then
-     *     believed only after the first epoll event, since before a writer connects read() returns 0 and epoll stays
-     *     silent
-     */
-    PipeReader(DefaultIoLoop loop, int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer, boolean fifo) {
-        this.fifo = fifo;
+    PipeReader(DefaultIoLoop loop, int fd, Mono<?> exited, Duration drainTimeout, Scheduler timer) {
+        this(loop, fd, exited, drainTimeout, timer, Mode.PIPE);
+    }
+
+    PipeReader(DefaultIoLoop loop, int fd, Mono<?> exited, Duration drainTimeout, @Nullable Scheduler timer,
+            Mode mode) {
+        this.mode = mode;
         this.loop = loop;
         this.fd = new FileDescriptor(fd);
         this.exited = exited;
@@ -133,7 +146,12 @@ final class PipeReader implements OutputPipe {
                 chunk.put(scratch).flip();
                 scratch.clear();
                 s.next(chunk);
-            } else if (n == 0 || (fifo && !sawEvent)) {
+            } else if (n == 0 && mode == Mode.UNTIL_EMPTY && processExited) {
+                // The writers are gone and the pipe is empty: nothing more can come.
+                closeFd();
+                s.complete();
+                return;
+            } else if (n == 0 || (mode == Mode.FIFO && !sawEvent)) {
                 // No data yet; for a FIFO without a writer so far, the 0 of read() is not an end of file either.
                 armDrainTimer();
                 return;
@@ -155,16 +173,22 @@ final class PipeReader implements OutputPipe {
 
     private void onExited() {
         processExited = true;
-        armDrainTimer();
+        if (mode == Mode.UNTIL_EMPTY) {
+            // The pipe may be empty already, with no edge to come: look now (if there is demand).
+            drain();
+        } else {
+            armDrainTimer();
+        }
     }
 
     /** After the exit, an empty pipe that stays silent for the drain timeout is held by somebody else. */
     private void armDrainTimer() {
-        if (!processExited || closed || drainTimer != null) {
+        Scheduler t = timer;
+        if (!processExited || closed || drainTimer != null || t == null) {
             return;
         }
         bytesAtTimerStart = bytesRead;
-        drainTimer = timer.schedule(() -> loop.execute(this::onDrainTimer), drainTimeout.toNanos(),
+        drainTimer = t.schedule(() -> loop.execute(this::onDrainTimer), drainTimeout.toNanos(),
                 TimeUnit.NANOSECONDS);
     }
 

@@ -162,4 +162,69 @@ class IoLoopTest {
                 .verify(WAIT);
         assertThat(Files.exists(fifo)).isTrue();
     }
+
+    @Test
+    void untilEmptyEndsAtTheFirstEmptyReadAfterTheExitThoughTheWriteEndStaysOpen() {
+        Pipe p = sys.pipe();
+        Sinks.Empty<Void> exited = Sinks.empty();
+        OutputPipe out = loop.outputUntilEmpty(p.readFd(), exited.asMono());
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        // Our write end stays open all along, as the shim keeps its copy of a container's stdout.
+        Sinks.Empty<Void> hold = Sinks.empty();
+        in.write(Flux.just(bytes("before exit")).concatWith(hold.asMono().then(Mono.empty()))).subscribe();
+        try {
+            StepVerifier.create(out.flux().map(IoLoopTest::string))
+                    .expectNext("before exit")
+                    .expectNoEvent(Duration.ofMillis(300)) // no exit yet: an empty pipe is not the end
+                    .then(exited::tryEmitEmpty)
+                    .expectComplete()
+                    .verify(WAIT);
+        } finally {
+            hold.tryEmitEmpty();
+        }
+    }
+
+    @Test
+    void untilEmptyGivesASlowSubscriberEveryByteWrittenBeforeTheExit() {
+        Pipe p = sys.pipe();
+        byte[] data = new byte[48 * 1024];
+        java.util.Arrays.fill(data, (byte) 'x');
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        Sinks.Empty<Void> hold = Sinks.empty();
+        in.write(Flux.just(ByteBuffer.wrap(data)).concatWith(hold.asMono().then(Mono.empty()))).subscribe();
+        // Exited before anybody reads: the data is still all there, and nothing ends without demand.
+        OutputPipe out = loop.outputUntilEmpty(p.readFd(), Mono.empty());
+        try {
+            StepVerifier.create(out.flux().map(ByteBuffer::remaining).reduce(Integer::sum), 0)
+                    .expectSubscription()
+                    .expectNoEvent(Duration.ofMillis(200))
+                    .thenRequest(1)
+                    .expectNext(data.length)
+                    .expectComplete()
+                    .verify(WAIT);
+        } finally {
+            hold.tryEmitEmpty();
+        }
+    }
+
+    @Test
+    void untilEmptyReadsOnlyOnDemandSoTheWriterBlocks() {
+        Pipe p = sys.pipe();
+        Sinks.Empty<Void> exited = Sinks.empty();
+        OutputPipe out = loop.outputUntilEmpty(p.readFd(), exited.asMono());
+        IoLoop.InputPipe in = loop.input(p.writeFd());
+        // 1 MiB cannot fit in the pipe: the write completes only if the reader keeps asking, and then closes it.
+        Flux<ByteBuffer> mib = Flux.range(0, 16).map(i -> ByteBuffer.wrap(new byte[64 * 1024]));
+        Mono<Void> write = in.write(mib).cache();
+        write.subscribe(v -> { }, e -> { });
+        StepVerifier.create(out.flux(), 1)
+                .expectNextCount(1)
+                .expectNoEvent(Duration.ofMillis(300))
+                .then(() -> assertThat(write.toFuture()).isNotDone())
+                .thenRequest(Long.MAX_VALUE)
+                .thenConsumeWhile(b -> true) // until the write closes the pipe: end of file
+                .expectComplete()
+                .verify(WAIT);
+        StepVerifier.create(write).expectComplete().verify(WAIT);
+    }
 }

@@ -73,6 +73,7 @@ final class ContainerLeaks {
         List<Path> stateLeft = stateEntriesBeyondTheSkeleton();
         List<String> mounts = mountsUnderState();
         List<Path> runcLeft = runcState();
+        List<Long> loggers = loggersOfTheNamespace();
 
         SoftAssertions soft = new SoftAssertions();
         soft.assertThat(fdsNow).as("open descriptors (baseline %d)", fds).isLessThanOrEqualTo(fds);
@@ -88,6 +89,8 @@ final class ContainerLeaks {
         soft.assertThat(stateLeft).as("bundles, FIFOs or other files under %s", state).isEmpty();
         soft.assertThat(mounts).as("mounts under %s", state).isEmpty();
         soft.assertThat(runcLeft).as("runc state of namespace %s", namespace).isEmpty();
+        soft.assertThat(loggers).as("shim-started loggers (stdio handoff sleepers) of namespace %s", namespace)
+                .isEmpty();
         soft.assertAll();
     }
 
@@ -110,7 +113,8 @@ final class ContainerLeaks {
         Path homes = state.resolve(".shims").resolve(namespace);
         try (Stream<Path> all = Files.walk(state)) {
             return all.filter(p -> !p.equals(state) && !p.equals(bundles) && !p.equals(runcRoot().getParent())
-                            && !p.equals(runcRoot()) && !p.equals(homes) && !p.equals(homes.getParent()))
+                            && !p.equals(runcRoot()) && !p.equals(homes) && !p.equals(homes.getParent())
+                            && !p.equals(handoffScript().getParent()) && !p.equals(handoffScript()))
                     .filter(p -> !p.getParent().equals(state) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
                     .toList();
         }
@@ -125,6 +129,28 @@ final class ContainerLeaks {
                     return fields.length > 4 && (fields[4].equals(prefix) || fields[4].startsWith(prefix + "/"));
                 })
                 .toList();
+    }
+
+    /** The stdio handoff's script, written once per state directory and kept (StdoutHandoff). */
+    private Path handoffScript() {
+        return state.resolve(".bin").resolve("stdio-handoff");
+    }
+
+    /**
+     * The processes the shims started for the namespace: binary:// loggers (the stdio handoff's sleepers) get
+     * {@code CONTAINER_NAMESPACE=<ns>} in their environment from the shim, which container processes do not.
+     */
+    private List<Long> loggersOfTheNamespace() {
+        String marker = "CONTAINER_NAMESPACE=" + namespace;
+        return ProcessHandle.allProcesses().map(ProcessHandle::pid).filter(pid -> {
+            try {
+                String env = Files.readString(Path.of("/proc", Long.toString(pid), "environ"),
+                        java.nio.charset.StandardCharsets.ISO_8859_1);
+                return List.of(env.split("\0")).contains(marker);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                return false; // gone, or not ours to read
+            }
+        }).toList();
     }
 
     /** runc's root for the namespace: the shim v2 runtime gives runc {@code <state>/.runc}. */

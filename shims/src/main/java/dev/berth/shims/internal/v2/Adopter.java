@@ -87,10 +87,19 @@ final class Adopter {
         return drain
                 .flatMap(logDrain -> Mono.fromCallable(() -> {
                     Mono<?> ended = Mono.firstWithSignal(exit.asMono(), released.asMono());
-                    OutputPipe stdout = stdio.stdout() instanceof Stdio.PipeOutput
-                            ? manager.openFifoReader(fifos.stdout(), ended) : null;
-                    OutputPipe stderr = stdio.stderr() instanceof Stdio.PipeOutput
-                            ? manager.openFifoReader(fifos.stderr(), ended) : null;
+                    OutputPipe stdout;
+                    OutputPipe stderr;
+                    if (StdoutHandoff.isHandoff(state.getStdout())) {
+                        // The sleeper still holds the container's pipes (and what was written meanwhile).
+                        int[] fds = manager.handoff().openNow(bundle, live.shimPid());
+                        stdout = manager.loop().outputUntilEmpty(fds[0], ended);
+                        stderr = manager.loop().outputUntilEmpty(fds[1], ended);
+                    } else {
+                        stdout = stdio.stdout() instanceof Stdio.PipeOutput
+                                ? manager.openFifoReader(fifos.stdout(), ended) : null;
+                        stderr = stdio.stderr() instanceof Stdio.PipeOutput
+                                ? manager.openFifoReader(fifos.stderr(), ended) : null;
+                    }
                     IoLoop.InputPipe stdin = stdio.stdin() instanceof Stdio.PipeInput
                             ? manager.loop().input(manager.syscalls().open(fifos.stdin().toString(),
                                     OpenFlags.O_RDWR | OpenFlags.O_NONBLOCK, 0))
@@ -143,7 +152,8 @@ final class Adopter {
 
     /**
      * The init's stdio from what the shim says it was given (State): our FIFO is a pipe (also for an output that
-     * was discarded: the two cannot be told apart), another path an output to that file, nothing none.
+     * was discarded: the two cannot be told apart), so is our {@link StdoutHandoff}, another path an output to that
+     * file, nothing none.
      */
     static Stdio stdio(StateResponse state, StdioFifos fifos) {
         return new Stdio(
@@ -156,7 +166,7 @@ final class Adopter {
         if (given.isEmpty()) {
             return Stdio.Output.NULL;
         }
-        if (given.equals(fifo.toString())) {
+        if (given.equals(fifo.toString()) || StdoutHandoff.isHandoff(given)) {
             return Stdio.Output.PIPE;
         }
         String path = given.startsWith("file://") ? given.substring("file://".length()) : given;

@@ -59,6 +59,8 @@ final class V2ShimManager implements ShimManager {
     private final Bundles bundles;
     private final RuntimeBinaries binaries;
     private final DeadShimCleanup deadShims;
+    /** The init's output without the shim's copy, unless switched off ({@link StdoutHandoff#PROPERTY}). */
+    private final StdoutHandoff handoff;
     private final AtomicReference<@Nullable Mono<EventsSocket>> events = new AtomicReference<>();
     /** Held from the events socket's bind until close: one owner of the state at a time. */
     private final AtomicReference<@Nullable StateLock> lock = new AtomicReference<>();
@@ -84,6 +86,7 @@ final class V2ShimManager implements ShimManager {
         this.binaries = RuntimeBinaries.fromEnvironment(schedulers);
         this.deadShims = new DeadShimCleanup(bundles, schedulers, this::awaitShimExit);
         this.pool = new ShimPool(this, shimsPerNamespace, shimLinger);
+        this.handoff = new StdoutHandoff(state, sys, schedulers, StdoutHandoff.enabledByDefault());
     }
 
     /** A manager with the default shim pool (see {@link #DEFAULT_SHIMS_PER_NAMESPACE}, {@link #DEFAULT_LINGER}). */
@@ -132,6 +135,8 @@ final class V2ShimManager implements ShimManager {
         final TaskSpec spec;
         final Undo undo;
         final boolean stdinPipe;
+        /** The init's output comes through the {@link StdoutHandoff}, not FIFOs (then {@link #fifos} stays null). */
+        final @Nullable StdoutHandoff handoff;
         @Nullable Bundle bundle;
         @Nullable StdioFifos fifos;
         @Nullable ShimStart shimStart;
@@ -149,6 +154,8 @@ final class V2ShimManager implements ShimManager {
             this.spec = spec;
             this.undo = undo;
             this.stdinPipe = spec.process().stdio().stdin() instanceof Stdio.PipeInput;
+            this.handoff = V2ShimManager.this.handoff.appliesTo(spec.process().stdio())
+                    ? V2ShimManager.this.handoff : null;
         }
 
         Mono<Shim> run() {
@@ -165,17 +172,19 @@ final class V2ShimManager implements ShimManager {
                         shimStart = shimStart(binary);
                         return b;
                     }))
-                    // The FIFOs and a daemon at the same time: neither needs the other.
-                    .flatMap(b -> Mono.zip(bundles.createFifos(b, spec.id(), stdinPipe),
+                    // The FIFOs (or the handoff's script) and a daemon at the same time: neither needs the other.
+                    .flatMap(b -> Mono.zip(handoff != null ? handoff.install().thenReturn(true)
+                                    : bundles.createFifos(b, spec.id(), stdinPipe).doOnNext(f -> fifos = f)
+                                            .thenReturn(true),
                             Mono.defer(() -> pool.acquire(namespace, Mono.just(shimStart)))
                                     .doOnNext(l -> {
                                         lease = l;
                                         // The daemon is given back last: the task's own undo (Delete) needs it.
                                         undo.push("give the shim back", l::release);
                                     })))
-                    .doOnNext(made -> fifos = made.getT1())
                     .then(Mono.defer(this::openOutputs))
                     .then(Mono.defer(this::createTask))
+                    .then(Mono.defer(this::openHandoff))
                     .then(Mono.defer(this::openStdin))
                     .then(Mono.fromSupplier(() -> {
                         V2Shim shim = new V2Shim(V2ShimManager.this, bundle, shimStart, lease, spec, exit, released,
@@ -196,6 +205,9 @@ final class V2ShimManager implements ShimManager {
             Stdio stdio = spec.process().stdio();
             return Mono.fromRunnable(() -> {
                 bundles.writeAddressNow(bundle, lease.shim().socket());
+                if (handoff != null) {
+                    return; // the pipes exist only once Create has answered: see openHandoff
+                }
                 // An output to a file is the shim's to write: no reader, and its FIFO stays unused.
                 stdout = OutputFiles.isFile(stdio.stdout()) ? null : openFifoReader(fifos.stdout());
                 stderr = OutputFiles.isFile(stdio.stderr()) ? null : openFifoReader(fifos.stderr());
@@ -215,21 +227,53 @@ final class V2ShimManager implements ShimManager {
                     .setId(spec.id())
                     .setBundle(bundle.path().toString())
                     .setTerminal(false)
-                    .setStdout(OutputFiles.stdoutTarget(spec.process().stdio(), fifos.stdout()))
-                    .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()))
                     .setOptions(runcOptions());
-            if (fifos.stdin() != null) {
-                request.setStdin(fifos.stdin().toString());
+            if (handoff != null) {
+                String target = handoff.target(bundle);
+                request.setStdout(target).setStderr(target);
+            } else {
+                request.setStdout(OutputFiles.stdoutTarget(spec.process().stdio(), fifos.stdout()))
+                        .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()));
+                if (fifos.stdin() != null) {
+                    request.setStdin(fifos.stdin().toString());
+                }
             }
             // Pitfall 16: a failed Create can leave a runc container behind; Delete, else the delete action.
             undo.push("delete the task", () -> client.delete(DeleteRequest.newBuilder().setId(spec.id()).build())
                     .then()
                     .onErrorResume(e -> shimStart.delete(bundle).then()));
-            return client.create(request.build()).then().onErrorMap(V2ShimManager::createError);
+            return client.create(request.build()).then()
+                    .onErrorResume(e -> handoff == null ? Mono.error(e)
+                            : Mono.fromRunnable(() -> handoff.stopNow(bundle, lease.shim().shimPid()))
+                                    .subscribeOn(schedulers.syscalls())
+                                    .then(Mono.error(e)))
+                    .onErrorMap(V2ShimManager::createError);
+        }
+
+        /**
+         * With the handoff, our read ends of the init's pipes, taken from the sleeper the shim started; they end at
+         * the first empty read after the exit (the shim holds the write ends until Delete). The sleeper itself is
+         * the shim's: the "delete the task" undo (Delete closes the process's io) ends it.
+         */
+        Mono<Void> openHandoff() {
+            if (handoff == null) {
+                return Mono.empty();
+            }
+            // Opened and handed to their undo in one step, so that a cancel in between cannot drop them.
+            return Mono.fromRunnable(() -> {
+                int[] fds = handoff.openNow(bundle, lease.shim().shimPid());
+                Mono<Object> ended = Mono.firstWithSignal(exit.asMono(), released.asMono());
+                OutputPipe out = loop.outputUntilEmpty(fds[0], ended);
+                undo.push("close stdout", out::close);
+                stdout = out;
+                OutputPipe err = loop.outputUntilEmpty(fds[1], ended);
+                undo.push("close stderr", err::close);
+                stderr = err;
+            }).subscribeOn(schedulers.syscalls()).then();
         }
 
         Mono<Void> openStdin() {
-            if (fifos.stdin() == null) {
+            if (fifos == null || fifos.stdin() == null) {
                 return Mono.empty();
             }
             // O_RDWR, as for an exec's stdin: the shim opens its read end in a goroutine that may not have run
@@ -468,6 +512,10 @@ final class V2ShimManager implements ShimManager {
 
     IoLoop loop() {
         return loop;
+    }
+
+    StdoutHandoff handoff() {
+        return handoff;
     }
 
     Bundles bundles() {
