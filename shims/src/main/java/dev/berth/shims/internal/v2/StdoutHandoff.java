@@ -50,6 +50,8 @@ final class StdoutHandoff {
     static final String SCRIPT_PATH = ".bin/stdio-handoff";
     /** The pid file in the bundle. */
     static final String PID_FILE = "stdio-handoff.pid";
+    /** The capacity given to the init's stdout pipe once it is ours. */
+    static final int STDOUT_PIPE_SIZE = 256 * 1024;
     /** The read end of the container's stdout is the script's fd 3, stderr's its fd 4 ({@code NewBinaryIO}). */
     static final int STDOUT_FD = 3;
     static final int STDERR_FD = 4;
@@ -178,6 +180,9 @@ final class StdoutHandoff {
                     shimPid);
         }
         int out = openPipe(pid, STDOUT_FD);
+        // 64 KiB, the default, makes a writer of 64 KiB blocks wait for the reader after every block: 256 KiB
+        // more than doubles the rate (see benchmarks/README.md). A refusal (limits) keeps the default.
+        sys.setPipeSize(out, STDOUT_PIPE_SIZE);
         try {
             return new int[] {out, openPipe(pid, STDERR_FD)};
         } catch (RuntimeException e) {
