@@ -1,7 +1,6 @@
 package dev.berth.shims.internal.v2;
 
 import dev.berth.core.ExitStatus;
-import dev.berth.core.ProcessSpec;
 import dev.berth.core.Stdio;
 import dev.berth.core.TaskSpec;
 import dev.berth.core.TaskStatus;

@@ -23,7 +23,6 @@ import dev.berth.shims.internal.v2.proto.PauseRequest;
 import dev.berth.shims.internal.v2.proto.PidsRequest;
 import dev.berth.shims.internal.v2.proto.PidsResponse;
 import dev.berth.shims.internal.v2.proto.ResumeRequest;
-import dev.berth.shims.internal.v2.proto.ShutdownRequest;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import java.nio.file.Path;

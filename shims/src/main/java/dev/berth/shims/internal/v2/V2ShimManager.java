@@ -1,11 +1,8 @@
 package dev.berth.shims.internal.v2;
 
 import dev.berth.core.Errors;
-import dev.berth.core.ExitStatus;
 import dev.berth.core.RuntimeSchedulers;
-import dev.berth.core.Stdio;
 import dev.berth.core.TaskSpec;
-import dev.berth.core.internal.ttrpc.TtrpcClient;
 import dev.berth.core.internal.undo.Undo;
 import dev.berth.core.os.Syscalls;
 import dev.berth.core.os.Syscalls.OpenFlags;
@@ -16,12 +13,7 @@ import dev.berth.io.OutputPipe;
 import dev.berth.shims.Shim;
 import dev.berth.shims.RestoredShim;
 import dev.berth.shims.ShimManager;
-import dev.berth.shims.internal.v2.proto.ConnectRequest;
-import dev.berth.shims.internal.v2.proto.CreateTaskRequest;
-import dev.berth.shims.internal.v2.proto.DeleteRequest;
-import dev.berth.shims.internal.v2.proto.ShutdownRequest;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,7 +25,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 
 /**
  * The shim v2 runtime's manager: tasks run under a few {@code containerd-shim-runc-v2} daemons per namespace, each
@@ -122,169 +113,11 @@ final class V2ShimManager implements ShimManager {
     public Mono<Shim> create(String namespace, TaskSpec spec) {
         return Mono.defer(() -> {
             Undo undo = new Undo(namespace + "/" + spec.id(), schedulers.timer());
-            Attempt attempt = new Attempt(namespace, spec, undo);
+            V2Create attempt = new V2Create(this, namespace, spec, undo);
             return attempt.run()
                     .onErrorResume(e -> undo.run().then(Mono.error(e)))
                     .doOnCancel(() -> undo.run().subscribe());
         });
-    }
-
-    /** One create: the steps and what they produced so far. */
-    private final class Attempt {
-        final String namespace;
-        final TaskSpec spec;
-        final Undo undo;
-        final boolean stdinPipe;
-        /** The init's output comes through the {@link StdoutHandoff}, not FIFOs (then {@link #fifos} stays null). */
-        final @Nullable StdoutHandoff handoff;
-        @Nullable Bundle bundle;
-        @Nullable StdioFifos fifos;
-        @Nullable ShimStart shimStart;
-        PooledShim.@Nullable Lease lease;
-        @Nullable OutputPipe stdout;
-        @Nullable OutputPipe stderr;
-        IoLoop.@Nullable InputPipe stdin;
-        /** Registered before Create, so the stdio readers' drain timeout can follow it. */
-        final Sinks.One<ExitStatus> exit = Sinks.one();
-        /** Completes when the shim is detached or lost: the readers then drain and close without an exit. */
-        final Sinks.Empty<Void> released = Sinks.empty();
-
-        Attempt(String namespace, TaskSpec spec, Undo undo) {
-            this.namespace = namespace;
-            this.spec = spec;
-            this.undo = undo;
-            this.stdinPipe = spec.process().stdio().stdin() instanceof Stdio.PipeInput;
-            this.handoff = V2ShimManager.this.handoff.appliesTo(spec.process().stdio())
-                    ? V2ShimManager.this.handoff : null;
-        }
-
-        Mono<Shim> run() {
-            return binaries.resolve(RUNTIME)
-                    .flatMap(binary -> OutputFiles.prepare(spec.process().stdio(), schedulers).map(created -> {
-                        undo.push("remove the output files created", () -> OutputFiles.removeCreated(created,
-                                schedulers));
-                        return binary;
-                    }))
-                    .flatMap(binary -> eventsSocket().thenReturn(binary))
-                    .flatMap(binary -> bundles.create(namespace, spec).map(b -> {
-                        bundle = b;
-                        undo.push("remove bundle", () -> bundles.remove(b));
-                        shimStart = shimStart(binary);
-                        return b;
-                    }))
-                    // The FIFOs (or the handoff's script) and a daemon at the same time: neither needs the other.
-                    .flatMap(b -> Mono.zip(handoff != null ? handoff.install().thenReturn(true)
-                                    : bundles.createFifos(b, spec.id(), stdinPipe).doOnNext(f -> fifos = f)
-                                            .thenReturn(true),
-                            Mono.defer(() -> pool.acquire(namespace, Mono.just(shimStart)))
-                                    .doOnNext(l -> {
-                                        lease = l;
-                                        // The daemon is given back last: the task's own undo (Delete) needs it.
-                                        undo.push("give the shim back", l::release);
-                                    })))
-                    .then(Mono.defer(this::openOutputs))
-                    .then(Mono.defer(this::createTask))
-                    .then(Mono.defer(this::openHandoff))
-                    .then(Mono.defer(this::openStdin))
-                    .then(Mono.fromSupplier(() -> {
-                        V2Shim shim = new V2Shim(V2ShimManager.this, bundle, shimStart, lease, spec, exit, released,
-                                stdout, stderr, stdin);
-                        undo.commit();
-                        held(bundle);
-                        log.debug("[{}/{}] created under shim pid {}", namespace, spec.id(),
-                                lease.shim().shimPid());
-                        return shim;
-                    }));
-        }
-
-        /**
-         * The bundle's {@code address}, then our read ends of the output FIFOs. Spec §7.2: both read ends open before
-         * Create, or the shim's blocking write-open holds Create up.
-         */
-        Mono<Void> openOutputs() {
-            Stdio stdio = spec.process().stdio();
-            return Mono.fromRunnable(() -> {
-                bundles.writeAddressNow(bundle, lease.shim().socket());
-                if (handoff != null) {
-                    return; // the pipes exist only once Create has answered: see openHandoff
-                }
-                // An output to a file is the shim's to write: no reader, and its FIFO stays unused.
-                stdout = OutputFiles.isFile(stdio.stdout()) ? null : openFifoReader(fifos.stdout());
-                stderr = OutputFiles.isFile(stdio.stderr()) ? null : openFifoReader(fifos.stderr());
-            }).subscribeOn(schedulers.syscalls()).then();
-        }
-
-        private OutputPipe openFifoReader(Path fifo) {
-            OutputPipe pipe = V2ShimManager.this.openFifoReader(fifo,
-                    Mono.firstWithSignal(exit.asMono(), released.asMono()));
-            undo.push("close " + fifo.getFileName(), pipe::close);
-            return pipe;
-        }
-
-        Mono<Void> createTask() {
-            ShimTaskClient client = lease.shim().client();
-            CreateTaskRequest.Builder request = CreateTaskRequest.newBuilder()
-                    .setId(spec.id())
-                    .setBundle(bundle.path().toString())
-                    .setTerminal(false)
-                    .setOptions(runcOptions());
-            if (handoff != null) {
-                String target = handoff.target(bundle);
-                request.setStdout(target).setStderr(target);
-            } else {
-                request.setStdout(OutputFiles.stdoutTarget(spec.process().stdio(), fifos.stdout()))
-                        .setStderr(OutputFiles.stderrTarget(spec.process().stdio(), fifos.stderr()));
-                if (fifos.stdin() != null) {
-                    request.setStdin(fifos.stdin().toString());
-                }
-            }
-            // Pitfall 16: a failed Create can leave a runc container behind; Delete, else the delete action.
-            undo.push("delete the task", () -> client.delete(DeleteRequest.newBuilder().setId(spec.id()).build())
-                    .then()
-                    .onErrorResume(e -> shimStart.delete(bundle).then()));
-            return client.create(request.build()).then()
-                    .onErrorResume(e -> handoff == null ? Mono.error(e)
-                            : Mono.fromRunnable(() -> handoff.stopNow(bundle, lease.shim().shimPid()))
-                                    .subscribeOn(schedulers.syscalls())
-                                    .then(Mono.error(e)))
-                    .onErrorMap(V2ShimManager::createError);
-        }
-
-        /**
-         * With the handoff, our read ends of the init's pipes, taken from the sleeper the shim started; they end at
-         * the first empty read after the exit (the shim holds the write ends until Delete). The sleeper itself is
-         * the shim's: the "delete the task" undo (Delete closes the process's io) ends it.
-         */
-        Mono<Void> openHandoff() {
-            if (handoff == null) {
-                return Mono.empty();
-            }
-            // Opened and handed to their undo in one step, so that a cancel in between cannot drop them.
-            return Mono.fromRunnable(() -> {
-                int[] fds = handoff.openNow(bundle, lease.shim().shimPid());
-                Mono<Object> ended = Mono.firstWithSignal(exit.asMono(), released.asMono());
-                OutputPipe out = loop.outputUntilEmpty(fds[0], ended);
-                undo.push("close stdout", out::close);
-                stdout = out;
-                OutputPipe err = loop.outputUntilEmpty(fds[1], ended);
-                undo.push("close stderr", err::close);
-                stderr = err;
-            }).subscribeOn(schedulers.syscalls()).then();
-        }
-
-        Mono<Void> openStdin() {
-            if (fifos == null || fifos.stdin() == null) {
-                return Mono.empty();
-            }
-            // O_RDWR, as for an exec's stdin: the shim opens its read end in a goroutine that may not have run
-            // when Create answers, and a write-only non-blocking open would then fail with ENXIO (seen under load).
-            return Mono.fromRunnable(() -> {
-                int fd = sys.open(fifos.stdin().toString(), OpenFlags.O_RDWR | OpenFlags.O_NONBLOCK, 0);
-                stdin = loop.input(fd);
-                IoLoop.InputPipe in = stdin;
-                undo.push("close stdin", in::close);
-            }).subscribeOn(schedulers.syscalls()).then();
-        }
     }
 
     /** Runs the actions of {@code binary} for this manager's state directory and events socket. */
@@ -296,6 +129,15 @@ final class V2ShimManager implements ShimManager {
     /** The daemons of this manager. */
     ShimPool pool() {
         return pool;
+    }
+
+    RuntimeBinaries binaries() {
+        return binaries;
+    }
+
+    /** The stdio handoff of inits; it says itself whether a spec takes it. */
+    StdoutHandoff handoff() {
+        return handoff;
     }
 
     /** The type URL the shim expects for its options, exactly (spec §6): not Google's {@code type.googleapis.com/}. */
@@ -411,7 +253,7 @@ final class V2ShimManager implements ShimManager {
      * Takes the state directory's lock and binds the events socket, once; a failure (another owner, a bad path) is
      * tried again by the next create or restore. The lock comes first: the socket's path is the owner's.
      */
-    private Mono<EventsSocket> eventsSocket() {
+    Mono<EventsSocket> eventsSocket() {
         return Mono.defer(() -> {
             Mono<EventsSocket> bound = events.get();
             if (bound != null) {
@@ -512,10 +354,6 @@ final class V2ShimManager implements ShimManager {
 
     IoLoop loop() {
         return loop;
-    }
-
-    StdoutHandoff handoff() {
-        return handoff;
     }
 
     Bundles bundles() {
