@@ -114,7 +114,8 @@ final class ContainerLeaks {
         try (Stream<Path> all = Files.walk(state)) {
             return all.filter(p -> !p.equals(state) && !p.equals(bundles) && !p.equals(runcRoot().getParent())
                             && !p.equals(runcRoot()) && !p.equals(homes) && !p.equals(homes.getParent())
-                            && !p.equals(handoffScript().getParent()) && !p.equals(handoffScript()))
+                            && !p.equals(handoffScript().getParent()) && !p.equals(handoffScript())
+                            && !p.equals(handoffScript().resolveSibling("hold")))
                     .filter(p -> !p.getParent().equals(state) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
                     .toList();
         }

@@ -63,6 +63,8 @@ final class DeadShimCleanup {
     Mono<Void> afterLoss(Bundle bundle, ShimStart shimStart, Path socket, int shimPid, Mono<Void> closeOurEnds) {
         String who = bundle.namespace() + "/" + bundle.id();
         return killIfAlive(shimPid, who)
+                .then(Mono.<Void>fromRunnable(() -> StdoutHandoff.stopOrphanNow(bundle))
+                        .subscribeOn(schedulers.syscalls()))
                 .then(deleteAction(bundle, shimStart)
                         .thenReturn(true)
                         .onErrorResume(e -> {
@@ -176,7 +178,8 @@ final class DeadShimCleanup {
      *     {@link #REMOVE_TIMEOUT}
      */
     Mono<Void> remove(Bundle bundle, @Nullable Path socket) {
-        return removeSocket(socket)
+        return Mono.<Void>fromRunnable(() -> StdoutHandoff.stopOrphanNow(bundle)).subscribeOn(schedulers.syscalls())
+                .then(removeSocket(socket))
                 .then(bundles.remove(bundle))
                 .timeout(REMOVE_TIMEOUT, Mono.error(() -> Errors.deadlineExceeded("removing %s took over %s",
                         bundle.path(), REMOVE_TIMEOUT)), schedulers.timer())

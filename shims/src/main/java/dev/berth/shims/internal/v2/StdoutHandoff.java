@@ -29,12 +29,11 @@ import reactor.core.publisher.Mono;
  *
  * <p>The sleeper is left to the shim, which SIGTERMs and reaps it at the process's io Close (at Delete). Killing it
  * sooner would free its pid while the shim still means to signal it at Delete: with a pid_max of 32768, another
- * process may have the pid by then. It costs one sleeping process per live task. It runs under
- * {@code setpriv --pdeathsig KILL} (when installed) so that it dies with the shim: a shim killed, or shut down after
- * a failed Create (whose process the shim never closes), takes it along. (The parent-death signal follows the
- * shim's thread that forked it; the Go runtime ends a thread only when a goroutine locked to it exits, which would
- * end the sleeper early: its output is ours already, and only the pid hazard above remains.) After a restart, a
- * restored task's pipes are reopened through the same sleeper ({@code Adopter}).
+ * process may have the pid by then. It costs one sleeping shell per live task and no other process: the script
+ * blocks opening a FIFO nobody writes ({@link #HOLD}), which SIGTERM ends. Where the shim never closes that io,
+ * Berth stops the sleeper itself: after a failed Create ({@link #stopNow}; the pooled daemon stays) and after the
+ * shim's loss, when the sleeper has been re-parented ({@link #stopOrphanNow}, from {@link DeadShimCleanup}). After a
+ * restart, a restored task's pipes are reopened through the same sleeper ({@code Adopter}).
  *
  * <p>The shim keeps the pipes' write ends until Delete, so no end of file comes at the exit: the streams are read
  * with {@link dev.berth.io.IoLoop#outputUntilEmpty}, which ends at the first empty read after the exit. That is
@@ -68,9 +67,13 @@ final class StdoutHandoff {
             [ "$1" = pidfile ] && [ -n "$2" ] || exit 2
             echo $$ > "$2" || exit 1
             exec 5>&-
-            [ -x /usr/bin/setpriv ] && exec /usr/bin/setpriv --pdeathsig KILL /bin/sleep 2147483647
+            # Keep this pid (and fds 3 and 4) until the shim's SIGTERM at Delete, without another process:
+            # opening a FIFO that nobody writes blocks for good.
+            read -r _ < "${0%/*}/hold"
             exec /bin/sleep 2147483647
             """;
+    /** The FIFO the script blocks on, next to it; nobody ever opens it for writing. */
+    static final String HOLD = "hold";
 
     private final boolean enabled;
     private final Path script;
@@ -134,6 +137,10 @@ final class StdoutHandoff {
                     Files.deleteIfExists(tmp);
                 }
                 log.debug("installed {}", script);
+            }
+            Path hold = script.resolveSibling(HOLD);
+            if (!Files.exists(hold, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                sys.mkfifo(hold.toString(), 0600);
             }
             installed = true;
         } catch (IOException e) {
@@ -208,6 +215,30 @@ final class StdoutHandoff {
         } catch (RuntimeException e) {
             org.slf4j.LoggerFactory.getLogger(StdoutHandoff.class)
                     .warn("[{}/{}] stopping the stdio handoff's sleeper failed", bundle.namespace(), bundle.id(), e);
+        }
+    }
+
+    /**
+     * After the loss of the shim that started it: SIGKILLs the task's sleeper if it is still there (it outlives its
+     * shim: it was re-parented). Only a process running this script (its command line names it) is killed. Blocking
+     * file work: call it on {@code syscalls()}. Never throws.
+     */
+    static void stopOrphanNow(Bundle bundle) {
+        Path file = pidFile(bundle);
+        try {
+            if (!Files.exists(file)) {
+                return;
+            }
+            int pid = readPid(bundle);
+            Path cmdline = Path.of("/proc", Integer.toString(pid), "cmdline");
+            String command = Files.exists(cmdline) ? new String(Files.readAllBytes(cmdline),
+                    java.nio.charset.StandardCharsets.UTF_8) : "";
+            if (command.contains(SCRIPT_PATH.toString())) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        } catch (IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(StdoutHandoff.class)
+                    .warn("[{}/{}] stopping an orphaned stdio sleeper failed", bundle.namespace(), bundle.id(), e);
         }
     }
 

@@ -149,7 +149,7 @@ class StdoutHandoffTest {
         daemon.destroyForcibly();
         daemon.onExit().get(BOUND.toSeconds(), TimeUnit.SECONDS);
 
-        handle.onExit().get(BOUND.toSeconds(), TimeUnit.SECONDS); // its parent-death signal
+        handle.onExit().get(BOUND.toSeconds(), TimeUnit.SECONDS); // stopped by the loss's cleanup
         StepVerifier.create(shim.lost()).expectComplete().verify(BOUND);
         assertThat(loggersOf(ns)).isEmpty();
     }
