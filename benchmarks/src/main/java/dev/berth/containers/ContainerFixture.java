@@ -73,7 +73,10 @@ final class ContainerFixture implements AutoCloseable {
         try {
             Path rootfs = BusyboxRootfs.create(dir.resolve("rootfs"));
             Path state = Files.createDirectories(dir.resolve("state"));
-            TaskManager tasks = Berth.local(LocalConfig.of(state).withDefaultRuntime(ShimV2Runtime.NAME));
+            // -Dberth.bench.shimsPerNamespace=N tries another pool size (the default is the library's).
+            int shims = Integer.getInteger("berth.bench.shimsPerNamespace", ShimV2Runtime.DEFAULT_SHIMS_PER_NAMESPACE);
+            TaskManager tasks = Berth.local(LocalConfig.of(state).withDefaultRuntime(ShimV2Runtime.NAME)
+                    .withShimPool(shims, ShimV2Runtime.DEFAULT_SHIM_LINGER));
             return new ContainerFixture("berth", NAMESPACE, ShimV2Runtime.NAME, dir,
                     state.toAbsolutePath().normalize(), rootfs, tasks);
         } catch (IOException | RuntimeException e) {
