@@ -33,14 +33,15 @@ import reactor.core.publisher.Mono;
  *   --containerd SOCKET
  *                  also open Berth.containerd(SOCKET), namespace bench-cd, for the rounds prefixed containerd:
  *   --warmup N     lifecycles run (4 at a time) and discarded before the first round, on each backend (default 40)
- *   --stdio pipe   stdout and stderr through the shim's FIFOs, read to the end as ctr run does (default)
+ *   --stdio pipe   stdout and stderr as pipes read to the end, as ctr run does (default; the init's are handed
+ *                  over by the shim, see StdoutHandoff)
  *   --stdio null   every stream on /dev/null
  *   --serve        after the warm-up, read rounds from stdin (one a line) and answer each with its result line,
  *                  until EOF: containers-side-by-side.sh keeps one warm JVM this way
  * </pre>
  *
  * <p>A round may also be {@code [containerd:]stdout:MIB}: one container running {@code dd if=/dev/zero bs=64k} for
- * MIB MiB with stdout through the shim's FIFO into {@link dev.berth.core.Process#stdout()} (stderr on /dev/null),
+ * MIB MiB with stdout read from {@link dev.berth.core.Process#stdout()} (stderr on /dev/null),
  * timed from create to the end of the delete and printed as {@code berth-stdout bytes=<n> wall=<s> rate=<MiB/s>}
  * ({@code berth-cd-stdout} over containerd); fewer bytes than asked fails the program.
  *

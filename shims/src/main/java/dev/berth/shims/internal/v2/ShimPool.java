@@ -89,7 +89,7 @@ final class ShimPool {
                 }
                 if (!room) {
                     // Every daemon is still starting: wait for one, then choose again.
-                    return Flux.merge(started).next().onErrorResume(e -> Mono.empty())
+                    return Flux.merge(List.copyOf(started)).next().onErrorResume(e -> Mono.empty())
                             .then(acquire(namespace, shimStart));
                 }
                 AtomicReference<@Nullable Mono<PooledShim>> self = new AtomicReference<>();
