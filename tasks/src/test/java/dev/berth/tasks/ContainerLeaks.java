@@ -63,7 +63,7 @@ final class ContainerLeaks {
      */
     void assertNothingLeft(Collection<Path> sockets) throws IOException {
         assertThat(fds).as("baseline() was called").isNotNegative();
-        long fdsNow = openDescriptors();
+        long fdsNow = descriptorsOnceSettled();
         long threadsNow = threadsOutsideBoundedPools();
         long poolNow = threadsStartingWith(poolPrefix);
         long reapersNow = threadsNamed(REAPER_THREAD);
@@ -81,8 +81,10 @@ final class ContainerLeaks {
                 .isLessThanOrEqualTo(threads);
         soft.assertThat(poolNow).as("threads of %s", poolPrefix)
                 .isLessThanOrEqualTo(RuntimeSchedulers.DEFAULT_SYSCALL_THREADS);
+        // The JDK's reapers are a cached pool: a process started while a reaper is still finishing the previous
+        // one's exit gets a new thread, so one more than the processes that can run at once may exist (idle for 60 s).
         soft.assertThat(reapersNow).as("JDK process reaper threads (baseline %d)", reapers)
-                .isLessThanOrEqualTo(Math.max(reapers, concurrency));
+                .isLessThanOrEqualTo(Math.max(reapers, concurrency) + 1);
         soft.assertThat(children).as("children of this JVM, zombies included").isEmpty();
         soft.assertThat(shims).as("shims of %s", state).isEmpty();
         soft.assertThat(socketsLeft).as("shim sockets").isEmpty();
@@ -93,6 +95,30 @@ final class ContainerLeaks {
                 .isEmpty();
         soft.assertAll();
     }
+
+    /**
+     * The open descriptors, once at most the baseline, or after {@link #SETTLE}: a daemon's events connection to
+     * our events socket is closed by our server when it reads that daemon's EOF, which may come just after the
+     * delete that saw the daemon gone. A leaked descriptor never comes back down, so the check still fails then.
+     */
+    private long descriptorsOnceSettled() {
+        Long settled = reactor.core.publisher.Flux.interval(java.time.Duration.ZERO,
+                        java.time.Duration.ofMillis(20))
+                .map(i -> {
+                    try {
+                        return openDescriptors();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                })
+                .takeUntil(n -> n <= fds)
+                .take(SETTLE)
+                .blockLast();
+        return settled == null ? -1 : settled;
+    }
+
+    /** How long {@link #descriptorsOnceSettled} waits at most. */
+    static final java.time.Duration SETTLE = java.time.Duration.ofSeconds(5);
 
     /** The socket a shim listens on, from its bundle's {@code address} file. */
     static Path socketOf(Path bundle) throws IOException {
