@@ -63,10 +63,11 @@ final class ContainerLeaks {
      */
     void assertNothingLeft(Collection<Path> sockets) throws IOException {
         assertThat(fds).as("baseline() was called").isNotNegative();
-        long fdsNow = descriptorsOnceSettled();
+        // Threads first: the wait for the descriptors may start a Reactor timer thread.
         long threadsNow = threadsOutsideBoundedPools();
         long poolNow = threadsStartingWith(poolPrefix);
         long reapersNow = threadsNamed(REAPER_THREAD);
+        long fdsNow = descriptorsOnceSettled();
         List<Long> children = TaskServiceBehaviour.childrenOfThisJvm();
         List<Long> shims = ContainerTests.shimsOf(state.toString()).stream().map(ProcessHandle::pid).toList();
         List<Path> socketsLeft = sockets.stream().filter(s -> Files.exists(s, LinkOption.NOFOLLOW_LINKS)).toList();
