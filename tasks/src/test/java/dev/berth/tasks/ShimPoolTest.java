@@ -59,8 +59,9 @@ class ShimPoolTest {
 
     private void open(int perNamespace, Duration linger) {
         RuntimeSchedulers schedulers = RuntimeSchedulers.create("shim-pool-test");
-        tasks = TaskManager.create(TaskManagerConfig.builder(ShimV2Runtime.create(
-                        ShimV2Runtime.Config.defaults(state, schedulers).withShimPool(perNamespace, linger)), schedulers)
+        ShimV2Runtime.Config config = ShimV2Runtime.Config.defaults(state, schedulers)
+                .withShimPool(perNamespace, linger);
+        tasks = TaskManager.create(TaskManagerConfig.builder(ShimV2Runtime.create(config), schedulers)
                 .ownsSchedulers(true)
                 .build());
     }

@@ -184,6 +184,26 @@ class ShimV2TaskServiceTest {
         task.delete().block(WAIT);
     }
 
+    /** Every stream discarded: the shim gets no stdio at all (its own /dev/null), so no FIFO and no handoff. */
+    @Test
+    void aTaskWithEveryStreamDiscardedHasNoFifoAndNoHandoff() throws IOException {
+        Task task = tasks.create(taskSpec("quiet",
+                ProcessSpec.builder("/bin/sh", "-c", "echo out; echo err >&2; exit 4")
+                        .stdio(dev.berth.core.Stdio.NULL).build())).block(WAIT);
+        Path bundle = state.resolve(NS).resolve("quiet");
+        try (Stream<Path> files = Files.list(bundle)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList())
+                    .as("no FIFO and no handoff pid file in the bundle")
+                    .noneMatch(name -> name.startsWith("quiet-") || name.startsWith("stdio-handoff"));
+        }
+        Mono<String> out = text(task.stdout());
+        ExitStatus status = task.start().then(task.exit()).block(WAIT);
+        assertThat(status.code()).hasValue(4);
+        assertThat(out.block(WAIT)).isEmpty();
+        task.delete().block(WAIT);
+        assertThat(bundle).doesNotExist();
+    }
+
     @Test
     void deleteLeavesNoBundleNoShimAndNoSocket() throws IOException {
         Task task = tasks.create(taskSpec("gone", ProcessSpec.of("/bin/true"))).block(WAIT);

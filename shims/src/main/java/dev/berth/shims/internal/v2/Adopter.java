@@ -51,8 +51,9 @@ final class Adopter {
             // A bundle whose daemon still serves others loses only its own container and directory.
             Mono<Void> cleanup = shimStart.flatMap(start -> dead.daemonLives()
                     ? manager.deadShims().deleteAction(bundle, start).then(manager.bundles().remove(bundle))
-                    : manager.deadShims().clean(bundle.namespace(), bundle, start)).doOnError(e -> log.warn("[{}/{}] cleanup of a dead shim failed", bundle.namespace(),
-                    bundle.id(), e));
+                    : manager.deadShims().clean(bundle.namespace(), bundle, start))
+                    .doOnError(e -> log.warn("[{}/{}] cleanup of a dead shim failed", bundle.namespace(), bundle.id(),
+                            e));
             LostShim lost = new LostShim(bundle.namespace() + "/" + bundle.id(),
                     cleanup.doFinally(signal -> manager.released(bundle)));
             return Mono.just(new RestoredShim(bundle.namespace(), dead.spec(), lost, TaskStatus.RUNNING,

@@ -31,6 +31,11 @@ final class V2Create {
     final boolean stdinPipe;
     /** The init's output comes through the {@link StdoutHandoff}, not FIFOs (then {@link #fifos} stays null). */
     final @Nullable StdoutHandoff handoff;
+    /**
+     * Every stream discarded: the shim is given no stdio at all and puts the process on {@code /dev/null} itself
+     * (no FIFO, no handoff, nothing of ours to drain; {@link #fifos} stays null).
+     */
+    final boolean silent;
     @Nullable Bundle bundle;
     @Nullable StdioFifos fifos;
     @Nullable ShimStart shimStart;
@@ -49,8 +54,10 @@ final class V2Create {
         this.spec = spec;
         this.undo = undo;
         this.stdinPipe = spec.process().stdio().stdin() instanceof Stdio.PipeInput;
-        this.handoff = manager.handoff().appliesTo(spec.process().stdio())
-                ? manager.handoff() : null;
+        Stdio stdio = spec.process().stdio();
+        this.silent = stdio.stdin() instanceof Stdio.NullInput && stdio.stdout() instanceof Stdio.NullOutput
+                && stdio.stderr() instanceof Stdio.NullOutput;
+        this.handoff = !silent && manager.handoff().appliesTo(stdio) ? manager.handoff() : null;
     }
 
     Mono<Shim> run() {
@@ -68,7 +75,8 @@ final class V2Create {
                     return b;
                 }))
                 // The FIFOs (or the handoff's script) and a daemon at the same time: neither needs the other.
-                .flatMap(b -> Mono.zip(handoff != null ? handoff.install().thenReturn(true)
+                .flatMap(b -> Mono.zip(silent ? Mono.just(true)
+                                : handoff != null ? handoff.install().thenReturn(true)
                                 : manager.bundles().createFifos(b, spec.id(), stdinPipe).doOnNext(f -> fifos = f)
                                         .thenReturn(true),
                         Mono.defer(() -> manager.pool().acquire(namespace, Mono.just(shimStart)))
@@ -100,8 +108,8 @@ final class V2Create {
         Stdio stdio = spec.process().stdio();
         return Mono.fromRunnable(() -> {
             manager.bundles().writeAddressNow(bundle, lease.shim().socket());
-            if (handoff != null) {
-                return; // the pipes exist only once Create has answered: see openHandoff
+            if (handoff != null || silent) {
+                return; // no FIFOs: nothing to read, or the pipes exist only once Create has answered (openHandoff)
             }
             // An output to a file is the shim's to write: no reader, and its FIFO stays unused.
             stdout = OutputFiles.isFile(stdio.stdout()) ? null : openFifoReader(fifos.stdout());
@@ -123,7 +131,9 @@ final class V2Create {
                 .setBundle(bundle.path().toString())
                 .setTerminal(false)
                 .setOptions(manager.runcOptions());
-        if (handoff != null) {
+        if (silent) {
+            // All three empty: the shim gives the container /dev/null and copies nothing (spec §7.1).
+        } else if (handoff != null) {
             String target = handoff.target(bundle);
             request.setStdout(target).setStderr(target);
         } else {
