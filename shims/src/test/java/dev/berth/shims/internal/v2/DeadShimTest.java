@@ -50,7 +50,6 @@ class DeadShimTest {
     static final Duration BOUND = Duration.ofSeconds(30);
 
     final RuntimeSchedulers schedulers = RuntimeSchedulers.create("h1-dead-shim-it");
-    final List<String> namespaces = new ArrayList<>();
 
     @TempDir
     Path dir;
@@ -76,16 +75,7 @@ class DeadShimTest {
             }
         } finally {
             try {
-                if (state != null) {
-                    for (ProcessHandle stray : ContainerTests.shimsOf(ShimStart.privateAddress(state))) {
-                        System.err.println("killing stray shim " + stray.pid());
-                        stray.destroyForcibly();
-                        stray.onExit().get(BOUND.toSeconds(), TimeUnit.SECONDS);
-                    }
-                    for (String ns : namespaces) {
-                        removeLeftovers(ns);
-                    }
-                }
+                ContainerTests.removeLeftovers(state);
             } finally {
                 schedulers.dispose();
             }
@@ -95,22 +85,6 @@ class DeadShimTest {
     /** runc's root for namespace {@code ns}: the manager gives the shim {@code <state>/.runc}. */
     String runcRoot(String ns) {
         return state.resolve(V2ShimManager.RUNC_ROOT).resolve(ns).toString();
-    }
-
-    private void removeLeftovers(String ns) throws Exception {
-        Path bundles = state.resolve(ns);
-        if (Files.isDirectory(bundles)) {
-            try (Stream<Path> left = Files.list(bundles)) {
-                for (Path bundle : left.toList()) {
-                    Path address = bundle.resolve("address");
-                    if (Files.exists(address)) {
-                        Files.deleteIfExists(Path.of(ShimStart.parseAddress(Files.readString(address))));
-                    }
-                    run("runc", "--root", runcRoot(ns), "delete", "--force", bundle.getFileName().toString());
-                }
-            }
-        }
-        Files.deleteIfExists(Path.of(runcRoot(ns)));
     }
 
     // ---- the shim dies under a task
@@ -437,7 +411,6 @@ class DeadShimTest {
     // ---- helpers
 
     private String namespace(String ns) {
-        namespaces.add(ns);
         return ns;
     }
 

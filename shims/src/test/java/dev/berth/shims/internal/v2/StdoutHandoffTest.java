@@ -18,10 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -45,7 +43,6 @@ class StdoutHandoffTest {
     static final Duration BOUND = Duration.ofSeconds(30);
 
     final RuntimeSchedulers schedulers = RuntimeSchedulers.create("h10-handoff-it");
-    final List<String> namespaces = new ArrayList<>();
 
     @TempDir
     Path dir;
@@ -69,16 +66,7 @@ class StdoutHandoffTest {
             }
         } finally {
             try {
-                if (state != null) {
-                    for (ProcessHandle stray : ContainerTests.shimsOf(ShimStart.privateAddress(state))) {
-                        System.err.println("killing stray shim " + stray.pid());
-                        stray.destroyForcibly();
-                        stray.onExit().get(BOUND.toSeconds(), TimeUnit.SECONDS);
-                    }
-                    for (String ns : namespaces) {
-                        removeLeftovers(ns);
-                    }
-                }
+                ContainerTests.removeLeftovers(state);
             } finally {
                 schedulers.dispose();
             }
@@ -245,7 +233,6 @@ class StdoutHandoffTest {
     }
 
     private String namespace(String ns) {
-        namespaces.add(ns);
         return ns;
     }
 
@@ -259,24 +246,4 @@ class StdoutHandoffTest {
                 .defaultIfEmpty("");
     }
 
-    private void removeLeftovers(String ns) throws Exception {
-        String runcRoot = state.resolve(V2ShimManager.RUNC_ROOT).resolve(ns).toString();
-        Path bundles = state.resolve(ns);
-        if (Files.isDirectory(bundles)) {
-            try (Stream<Path> left = Files.list(bundles)) {
-                for (Path bundle : left.toList()) {
-                    Path address = bundle.resolve("address");
-                    if (Files.exists(address)) {
-                        Files.deleteIfExists(Path.of(ShimStart.parseAddress(Files.readString(address))));
-                    }
-                    new ProcessBuilder("runc", "--root", runcRoot, "delete", "--force",
-                            bundle.getFileName().toString()).redirectErrorStream(true)
-                            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-                }
-            }
-        }
-        for (long pid : loggersOf(ns)) {
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        }
-    }
 }
