@@ -103,14 +103,18 @@ final class ShimPool {
                 self.set(pending);
                 started.add(pending);
             }
-            return pending.map(shim -> {
-                synchronized (this) {
-                    if (shim.state != PooledShim.State.OPEN) {
-                        throw Errors.unavailable("%s went away before its first task", shim);
-                    }
-                    return take(shim);
-                }
-            });
+            Mono<PooledShim> daemon = pending;
+            return daemon.map(shim -> {
+                        synchronized (this) {
+                            if (shim.state != PooledShim.State.OPEN) {
+                                throw Errors.unavailable("%s went away before its first task", shim);
+                            }
+                            return take(shim);
+                        }
+                    })
+                    // A create cancelled while its daemon starts: the daemon, once up, idles like any other.
+                    .doOnCancel(() -> daemon.subscribe(shim -> idle(shim).subscribe(null,
+                            e -> log.warn("[{}] ending an idle shim failed", shim.name(), e)), e -> { }));
         });
     }
 
