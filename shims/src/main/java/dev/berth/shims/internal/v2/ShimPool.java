@@ -259,10 +259,21 @@ final class ShimPool {
                         return Mono.empty();
                     })
                     .then(shim.ttrpc().close())
-                    .then(manager.awaitShimExit(shim.shimPid(), shim.name()))
-                    .then(Mono.<Void>fromRunnable(shim.logDrain()::dispose))
-                    .then(removeFiles(shim))
-                    .doOnSuccess(v -> log.debug("[{}] shut down", shim.name()));
+                    // The shim ignores Shutdown while it still has a container: one Berth does not know of (a
+                    // restored home whose bundle was lost, say). It is left running then, never killed under it.
+                    .then(manager.pidGone(shim.shimPid())
+                            .timeout(V2ShimManager.SHIM_EXIT_TIMEOUT, manager.schedulers().timer())
+                            .thenReturn(true)
+                            .onErrorResume(java.util.concurrent.TimeoutException.class, e -> Mono.just(false)))
+                    .flatMap(gone -> {
+                        shim.logDrain().dispose();
+                        if (!gone) {
+                            log.warn("[{}] still running {} after Shutdown: it serves containers Berth does not "
+                                    + "know; left running with its home", shim.name(), V2ShimManager.SHIM_EXIT_TIMEOUT);
+                            return Mono.<Void>empty();
+                        }
+                        return removeFiles(shim).doOnSuccess(v -> log.debug("[{}] shut down", shim.name()));
+                    });
         }
         Mono<Void> tracked = end.onErrorResume(e -> {
             log.warn("[{}] ending the shim failed", shim.name(), e);

@@ -233,7 +233,8 @@ final class V2ShimManager implements ShimManager {
                 });
     }
 
-    private Mono<Void> pidGone(int pid) {
+    /** Completes once {@code pid} is gone (a pidfd on the loop); no timeout, no signal. */
+    Mono<Void> pidGone(int pid) {
         return Mono.usingWhen(
                 Mono.fromCallable(() -> {
                     try {
