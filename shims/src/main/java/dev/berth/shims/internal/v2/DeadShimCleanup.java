@@ -63,8 +63,7 @@ final class DeadShimCleanup {
     Mono<Void> afterLoss(Bundle bundle, ShimStart shimStart, Path socket, int shimPid, Mono<Void> closeOurEnds) {
         String who = bundle.namespace() + "/" + bundle.id();
         return killIfAlive(shimPid, who)
-                .then(Mono.<Void>fromRunnable(() -> StdoutHandoff.stopOrphanNow(bundle))
-                        .subscribeOn(schedulers.syscalls()))
+                .then(stopOrphan(bundle))
                 .then(deleteAction(bundle, shimStart)
                         .thenReturn(true)
                         .onErrorResume(e -> {
@@ -128,8 +127,14 @@ final class DeadShimCleanup {
                     .map(Optional::of)
                     .defaultIfEmpty(Optional.empty())
                     .flatMap(socket -> deleteAction(bundle, shimStart)
+                            .then(stopOrphan(bundle))
                             .then(remove(bundle, socket.orElse(null))));
         });
+    }
+
+    /** The task's stdio sleeper, re-parented when its shim died (see {@link StdoutHandoff#stopOrphanNow}). */
+    private Mono<Void> stopOrphan(Bundle bundle) {
+        return Mono.<Void>fromRunnable(() -> StdoutHandoff.stopOrphanNow(bundle)).subscribeOn(schedulers.syscalls());
     }
 
     /**
@@ -178,8 +183,7 @@ final class DeadShimCleanup {
      *     {@link #REMOVE_TIMEOUT}
      */
     Mono<Void> remove(Bundle bundle, @Nullable Path socket) {
-        return Mono.<Void>fromRunnable(() -> StdoutHandoff.stopOrphanNow(bundle)).subscribeOn(schedulers.syscalls())
-                .then(removeSocket(socket))
+        return removeSocket(socket)
                 .then(bundles.remove(bundle))
                 .timeout(REMOVE_TIMEOUT, Mono.error(() -> Errors.deadlineExceeded("removing %s took over %s",
                         bundle.path(), REMOVE_TIMEOUT)), schedulers.timer())

@@ -132,16 +132,8 @@ final class Restorer {
                         : null)
                 .subscribeOn(schedulers.syscalls())
                 .onErrorResume(e -> Mono.empty())
-                .flatMap(socket -> TtrpcClient.connect(socket, schedulers.timer())
-                        .timeout(CONNECT_TIMEOUT, schedulers.timer())
-                        .flatMap(ttrpc -> {
-                            ShimTaskClient client = ShimTaskClient.create(ttrpc);
-                            return client.connect(ConnectRequest.newBuilder().setId(home.id()).build())
-                                    .timeout(CONNECT_TIMEOUT, schedulers.timer())
-                                    .map(connected -> new Home(home, socket, ttrpc, client, connected.getShimPid()))
-                                    .onErrorResume(e -> ttrpc.close().onErrorResume(x -> Mono.empty())
-                                            .then(Mono.error(e)));
-                        })
+                .flatMap(socket -> dial(socket, home.id(), (ttrpc, client, shimPid) ->
+                                Mono.just(new Home(home, socket, ttrpc, client, shimPid)))
                         .onErrorResume(e -> {
                             log.info("[{}/{}] pooled shim at {} is gone: {}", home.namespace(), home.id(), socket,
                                     e.toString());
@@ -285,16 +277,29 @@ final class Restorer {
                     });
         }
         return Mono.fromCallable(() -> Path.of(ShimStart.parseAddress(address))) // a bad address file: dead
-                .flatMap(socket -> TtrpcClient.connect(socket, schedulers.timer()))
+                .flatMap(socket -> dial(socket, bundle.id(), (ttrpc, client, shimPid) ->
+                        client.state(StateRequest.newBuilder().setId(bundle.id()).build())
+                                .timeout(CONNECT_TIMEOUT, schedulers.timer())
+                                .<Found>map(state -> new Live(bundle, files.spec, ttrpc, client, shimPid, state))));
+    }
+
+    /** What to do with a shim once dialled and Connected. */
+    private interface Connected<T> {
+        Mono<T> then(TtrpcClient ttrpc, ShimTaskClient client, int shimPid);
+    }
+
+    /**
+     * Dials {@code socket}, sends Connect for {@code id} (each bounded by {@link #CONNECT_TIMEOUT}), then runs
+     * {@code then}; the connection is closed again if any step fails.
+     */
+    private <T> Mono<T> dial(Path socket, String id, Connected<T> then) {
+        return TtrpcClient.connect(socket, schedulers.timer())
                 .timeout(CONNECT_TIMEOUT, schedulers.timer())
                 .flatMap(ttrpc -> {
                     ShimTaskClient client = ShimTaskClient.create(ttrpc);
-                    return client.connect(ConnectRequest.newBuilder().setId(bundle.id()).build())
+                    return client.connect(ConnectRequest.newBuilder().setId(id).build())
                             .timeout(CONNECT_TIMEOUT, schedulers.timer())
-                            .flatMap(connected -> client.state(StateRequest.newBuilder().setId(bundle.id()).build())
-                                    .timeout(CONNECT_TIMEOUT, schedulers.timer())
-                                    .<Found>map(state -> new Live(bundle, files.spec, ttrpc, client,
-                                            connected.getShimPid(), state)))
+                            .flatMap(connected -> then.then(ttrpc, client, connected.getShimPid()))
                             .onErrorResume(e -> ttrpc.close().onErrorResume(x -> Mono.empty())
                                     .then(Mono.error(e)));
                 });

@@ -213,8 +213,12 @@ final class V2Process implements ShimProcess {
     }
 
     static ExitStatus decode(WaitResponse response) {
-        return ExitStatus.fromShellCode(response.getExitStatus(),
-                Timestamps.toInstant(response.getExitedAt()).orElseGet(Instant::now));
+        return decode(response.getExitStatus(), response.getExitedAt());
+    }
+
+    /** An exit the shim reports (Wait or Delete): its status as a shell code and when, now if it gives no time. */
+    static ExitStatus decode(int status, com.google.protobuf.Timestamp exitedAt) {
+        return ExitStatus.fromShellCode(status, Timestamps.toInstant(exitedAt).orElseGet(Instant::now));
     }
 
     private void emit(ExitStatus status) {

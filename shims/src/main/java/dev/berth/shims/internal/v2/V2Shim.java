@@ -359,8 +359,7 @@ final class V2Shim implements Shim {
             }
             Mono<java.util.Optional<ExitStatus>> deleteTask = client.delete(DeleteRequest.newBuilder()
                             .setId(bundle.id()).build())
-                    .map(r -> java.util.Optional.of(ExitStatus.fromShellCode(r.getExitStatus(),
-                            Timestamps.toInstant(r.getExitedAt()).orElseGet(this::now))))
+                    .map(r -> java.util.Optional.of(V2Process.decode(r.getExitStatus(), r.getExitedAt())))
                     .onErrorResume(e -> Errors.is(e, ErrorKind.NOT_FOUND), e -> Mono.just(java.util.Optional.empty()))
                     .doOnError(e -> deleting.set(false));
             return Mono.fromRunnable(init::abandonIfNeverStarted)
